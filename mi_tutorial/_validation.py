@@ -1,0 +1,56 @@
+"""Small argument checks shared by the whole package.
+
+Every error names the bad value and says how to fix it, e.g.
+``unknown critic 'bilnear'; did you mean 'bilinear'? Choose one of: bilinear, concat, ...``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import numbers
+from collections.abc import Iterable
+
+
+def choose(value: str, options: Iterable[str], kind: str) -> str:
+    """Return ``value`` if it is one of ``options``, else raise a ``ValueError`` with suggestions."""
+    options = sorted(options)
+    if isinstance(value, str) and value in options:
+        return value
+    close = difflib.get_close_matches(str(value), options, n=3, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(f"unknown {kind} {value!r}.{hint} Choose one of: {', '.join(options)}.")
+
+
+def check_int(value: object, name: str, minimum: int | None = None) -> int:
+    """Check that ``value`` is an integer (not a bool or float) and at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}).")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    return int(value)
+
+
+def check_float(value: object, name: str, minimum: float | None = None) -> float:
+    """Check that ``value`` is a finite real number, at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{name} must be finite, got {value}.")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    return value
+
+
+def check_seeds(seeds: object) -> list[int]:
+    """Accept an int ``n`` (meaning seeds ``0..n-1``) or an iterable of distinct integers."""
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
+        return list(range(check_int(seeds, "number of seeds", minimum=1)))
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise TypeError(f"seeds must be an integer count or a list of integers, got {seeds!r}.")
+    out = [check_int(s, "seed", minimum=0) for s in seeds]
+    if not out:
+        raise ValueError("seeds is empty; pass at least one seed, e.g. [0].")
+    if len(set(out)) != len(out):
+        raise ValueError(f"seeds contain duplicates: {out}.")
+    return out

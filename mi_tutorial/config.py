@@ -1,0 +1,142 @@
+"""Run configurations: frozen dataclasses, one per kind of training run.
+
+A run is a pure function of ``(config, seed)`` → tidy records (see :mod:`mi_tutorial.train`), so a
+config holds *everything* that changes the result and nothing that does not (the device, progress
+bars and file paths are passed separately). Configs are hashable and serialise to plain JSON, which
+is what the results store keys its cache on.
+
+Records are **long/tidy** pandas DataFrames with at least the columns ``step``, ``metric``, ``value``
+(e.g. ``metric`` ∈ {"accuracy", "bound", "objective", "logcond"}; ``logcond`` has one row per
+sample). The runner adds the config fields and ``seed`` as columns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ._validation import check_float, check_int
+
+PROFILES = ("smoke", "book", "paper")
+
+
+def _freeze(kwargs: dict[str, Any] | tuple | None) -> tuple[tuple[str, Any], ...]:
+    """Turn a kwargs dict into a sorted tuple of pairs so the config stays hashable."""
+    if kwargs is None:
+        return ()
+    items = kwargs.items() if isinstance(kwargs, dict) else kwargs
+    return tuple(sorted((str(k), tuple(v) if isinstance(v, list) else v) for k, v in items))
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Fields common to every run."""
+
+    kind: ClassVar[str] = "base"
+    experiment: str = "custom"
+    profile: str = "custom"
+    steps: int = 21_000
+    eval_every: int = 1_000
+    batch_size: int = 128
+    lr: float = 1e-4
+
+    def __post_init__(self) -> None:
+        check_int(self.steps, "steps", minimum=1)
+        check_int(self.eval_every, "eval_every", minimum=1)
+        check_int(self.batch_size, "batch_size", minimum=2)
+        if check_float(self.lr, "lr") <= 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"kind": self.kind}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = dict(value) if f.name.endswith("_kwargs") else value
+        return out
+
+    def key(self) -> str:
+        """A short stable hash of the config (the results-store cache key)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def replace(self, **changes: Any) -> RunConfig:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class MultiViewConfig(RunConfig):
+    r"""Two encoders :math:`g_1, g_2` on the two views, a critic :math:`f` and an estimator; maximise
+    :math:`I_{EST}(g_1(x^{(1)}); g_2(x^{(2)}))`, or minimise :math:`|I_{EST} - t|` when ``target`` is set."""
+
+    kind: ClassVar[str] = "multiview"
+    encoder: str = "mlp"
+    critic: str = "bilinear"
+    estimator: str = "infonce"
+    target: float | None = None
+    noise_std: float = 0.0
+    init: str = "glorot"
+    encoder_kwargs: tuple = field(default=())
+    critic_kwargs: tuple = field(default=())
+    dataset: str = "mnist"  # "mnist" or "digits" (tiny, for tests)
+    eval_jacobian: bool = False
+    eval_batches: int | None = None  # test batches of batch_size for the bound; None = whole test set
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "encoder_kwargs", _freeze(self.encoder_kwargs))
+        object.__setattr__(self, "critic_kwargs", _freeze(self.critic_kwargs))
+        check_float(self.noise_std, "noise_std", minimum=0.0)
+        if self.target is not None:
+            check_float(self.target, "target t", minimum=0.0)
+
+
+@dataclass(frozen=True)
+class AdversarialConfig(RunConfig):
+    """E2: an encoder trained so that a linear classifier on its output predicts uniformly."""
+
+    kind: ClassVar[str] = "adversarial"
+    steps: int = 4_001
+    eval_every: int = 400
+    encoder: str = "realnvp"
+    encoder_kwargs: tuple = field(default=())
+    classifier_lr: float = 1e-4  # paper App. B; the official notebook uses 1e-3
+    encoder_lr: float = 1e-6  # paper App. B; the official notebook uses 1e-5
+    classifier_steps: int = 10  # classifier updates per encoder update
+    warmup_steps: int = 1_000  # classifier-only updates before the encoder moves
+    init: str = "glorot"
+    dataset: str = "mnist"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "encoder_kwargs", _freeze(self.encoder_kwargs))
+        check_int(self.classifier_steps, "classifier_steps", minimum=1)
+        check_int(self.warmup_steps, "warmup_steps", minimum=0)
+
+
+@dataclass(frozen=True)
+class NonIIDConfig(RunConfig):
+    """E6: a concat critic alone on 2-d Gaussian pairs whose batch shares one latent Z (or not)."""
+
+    kind: ClassVar[str] = "noniid"
+    steps: int = 20_000
+    eval_every: int = 1  # the training-batch bound is recorded at every step
+    estimator: str = "infonce"
+    iid: bool = False
+    hidden: int = 10
+    layers: int = 5
+    init: str = "glorot"
+
+
+CONFIG_KINDS: dict[str, type[RunConfig]] = {
+    c.kind: c for c in (MultiViewConfig, AdversarialConfig, NonIIDConfig)
+}
+
+
+def config_from_dict(data: dict[str, Any]) -> RunConfig:
+    """Inverse of :meth:`RunConfig.to_dict`."""
+    data = dict(data)
+    cls = CONFIG_KINDS[data.pop("kind")]
+    return cls(**data)

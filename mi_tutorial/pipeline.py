@@ -1,0 +1,170 @@
+"""Build the book: jupytext → papermill → jupyter-book.
+
+For every chapter listed in ``_toc.yml`` whose source ``book/NN_slug.py`` exists, the percent-format
+source is converted to ``book/NN_slug.ipynb`` and executed **in place** by papermill with
+``PROFILE`` (and any other parameters) injected after the cell tagged ``parameters``. The injected
+cell is tagged ``hide-cell`` so the page shows it collapsed. Then ``jupyter-book build`` renders the
+executed notebooks (``execute_notebooks: "off"``) into ``_build/html`` with warnings as errors.
+
+Any failing cell stops the build with a :class:`ChapterError` naming the chapter and the cell.
+Execution times and parameters are written to ``_build/execution.json`` (read by the book's
+"Environment and execution" page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BOOK_DIR = REPO / "book"
+BUILD_DIR = REPO / "_build"
+EXECUTION_LOG = BUILD_DIR / "execution.json"
+
+
+class ChapterError(RuntimeError):
+    """A chapter failed to execute."""
+
+
+def toc_entries(toc_path: Path = REPO / "_toc.yml") -> list[str]:
+    """Every ``file:`` entry of ``_toc.yml`` (root first), in reading order."""
+    import yaml
+
+    toc = yaml.safe_load(toc_path.read_text())
+    files = [toc["root"]]
+
+    def walk(items):
+        for item in items or []:
+            if "file" in item:
+                files.append(item["file"])
+            walk(item.get("sections"))
+            for part in item.get("chapters", []) or []:
+                walk([part])
+
+    walk(toc.get("chapters"))
+    for part in toc.get("parts", []) or []:
+        walk(part.get("chapters"))
+    return files
+
+
+def chapter_sources(toc_path: Path = REPO / "_toc.yml") -> list[Path]:
+    """The jupytext sources (``*.py``) of the executable chapters in ``_toc.yml``."""
+    return [REPO / f"{entry}.py" for entry in toc_entries(toc_path) if (REPO / f"{entry}.py").is_file()]
+
+
+def _kernel_environment() -> None:
+    """Matplotlib must not be forced to Agg inside the kernel, or figures vanish from the notebook."""
+    os.environ.pop("MPLBACKEND", None)
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
+def execute_chapter(source: Path, parameters: dict, timeout: int | None = None) -> float:
+    """Convert ``source`` to a notebook next to it and execute it with papermill; return seconds."""
+    import jupytext
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook_path = source.with_suffix(".ipynb")
+    nb = jupytext.read(source)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
+        raise ChapterError(f"{source.name} has no cell tagged 'parameters' (add `# %% tags=[\"parameters\"]`).")
+    jupytext.write(nb, notebook_path)
+    _kernel_environment()
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook_path),
+            str(notebook_path),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(source.parent),
+            progress_bar=False,
+            execution_timeout=timeout,
+        )
+    except PapermillExecutionError as err:
+        raise ChapterError(
+            f"chapter {source.stem} failed in cell {err.cell_index} (execution count {err.exec_count}): "
+            f"{err.ename}: {err.evalue}\nThe partially executed notebook is {notebook_path}."
+        ) from None
+    seconds = time.perf_counter() - start
+    executed = nbformat.read(notebook_path, as_version=4)
+    for cell in executed.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "hide-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "hide-cell"]
+    nbformat.write(executed, notebook_path)
+    return seconds
+
+
+def build_html(strict: bool = True) -> None:
+    """Run ``jupyter-book build`` on the repository root."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(REPO)]
+    if strict:
+        cmd += ["--warningiserror", "--keep-going"]
+    proc = subprocess.run(cmd)
+    if proc.returncode != 0:
+        raise ChapterError(f"jupyter-book build failed (exit {proc.returncode}); see the log above.")
+
+
+def build_book(
+    profile: str = "book",
+    only: list[str] | None = None,
+    execute: bool = True,
+    html: bool = True,
+    timeout: int | None = None,
+) -> dict[str, float]:
+    """Execute the chapters (all, or those whose name contains one of ``only``) and build the site."""
+    from .data import ensure_mnist
+
+    sources = chapter_sources()
+    if only:
+        sources = [s for s in sources if any(o in s.stem for o in only)]
+        if not sources:
+            raise ChapterError(f"no chapter matches {only}; chapters: {[s.stem for s in chapter_sources()]}")
+    BUILD_DIR.mkdir(exist_ok=True)
+    log = json.loads(EXECUTION_LOG.read_text()) if EXECUTION_LOG.exists() else {}
+    if execute:
+        ensure_mnist()
+        for source in sources:
+            print(f"[book] executing {source.name} (PROFILE={profile}) ...", flush=True)
+            seconds = execute_chapter(source, {"PROFILE": profile}, timeout=timeout)
+            print(f"[book] {source.stem}: {seconds:.1f} s", flush=True)
+            log[source.stem] = {"parameters": {"PROFILE": profile}, "seconds": round(seconds, 2),
+                                "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            EXECUTION_LOG.write_text(json.dumps(log, indent=2))
+    else:
+        missing = [s.name for s in sources if not s.with_suffix(".ipynb").exists()]
+        if missing:
+            raise ChapterError(f"--no-execute, but these chapters were never executed: {missing}")
+    if html:
+        build_html()
+        print(f"[book] site: {BUILD_DIR / 'html' / 'index.html'}")
+    return {k: v["seconds"] for k, v in log.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mi_tutorial.pipeline", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="book", choices=("smoke", "book", "paper"))
+    parser.add_argument("--only", nargs="*", help="execute only chapters whose name contains these")
+    parser.add_argument("--no-execute", action="store_true", help="render the already executed notebooks")
+    parser.add_argument("--no-html", action="store_true", help="execute only; skip jupyter-book")
+    parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    args = parser.parse_args(argv)
+    try:
+        build_book(args.profile, args.only, not args.no_execute, not args.no_html, args.timeout)
+    except ChapterError as err:
+        print(f"[book] ERROR: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
