@@ -82,7 +82,9 @@ class MultiViewConfig(RunConfig):
     critic_kwargs: tuple = field(default=())
     dataset: str = "mnist"  # "mnist" or "digits" (tiny, for tests)
     eval_jacobian: bool = False
-    eval_batches: int | None = None  # test batches of batch_size for the bound; None = whole test set
+    eval_batches: int | None = (
+        None  # test batches of batch_size for the bound; None = whole test set
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

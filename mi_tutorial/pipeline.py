@@ -54,7 +54,9 @@ def toc_entries(toc_path: Path = REPO / "_toc.yml") -> list[str]:
 
 def chapter_sources(toc_path: Path = REPO / "_toc.yml") -> list[Path]:
     """The jupytext sources (``*.py``) of the executable chapters in ``_toc.yml``."""
-    return [REPO / f"{entry}.py" for entry in toc_entries(toc_path) if (REPO / f"{entry}.py").is_file()]
+    return [
+        REPO / f"{entry}.py" for entry in toc_entries(toc_path) if (REPO / f"{entry}.py").is_file()
+    ]
 
 
 def _kernel_environment() -> None:
@@ -72,9 +74,15 @@ def execute_chapter(source: Path, parameters: dict, timeout: int | None = None) 
 
     notebook_path = source.with_suffix(".ipynb")
     nb = jupytext.read(source)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
-        raise ChapterError(f"{source.name} has no cell tagged 'parameters' (add `# %% tags=[\"parameters\"]`).")
+        raise ChapterError(
+            f"{source.name} has no cell tagged 'parameters' (add `# %% tags=[\"parameters\"]`)."
+        )
     jupytext.write(nb, notebook_path)
     _kernel_environment()
     start = time.perf_counter()
@@ -111,7 +119,9 @@ def build_html(strict: bool = True) -> None:
         cmd += ["--warningiserror", "--keep-going"]
     proc = subprocess.run(cmd)
     if proc.returncode != 0:
-        raise ChapterError(f"jupyter-book build failed (exit {proc.returncode}); see the log above.")
+        raise ChapterError(
+            f"jupyter-book build failed (exit {proc.returncode}); see the log above."
+        )
 
 
 def build_book(
@@ -128,7 +138,9 @@ def build_book(
     if only:
         sources = [s for s in sources if any(o in s.stem for o in only)]
         if not sources:
-            raise ChapterError(f"no chapter matches {only}; chapters: {[s.stem for s in chapter_sources()]}")
+            raise ChapterError(
+                f"no chapter matches {only}; chapters: {[s.stem for s in chapter_sources()]}"
+            )
     BUILD_DIR.mkdir(exist_ok=True)
     log = json.loads(EXECUTION_LOG.read_text()) if EXECUTION_LOG.exists() else {}
     if execute:
@@ -137,8 +149,11 @@ def build_book(
             print(f"[book] executing {source.name} (PROFILE={profile}) ...", flush=True)
             seconds = execute_chapter(source, {"PROFILE": profile}, timeout=timeout)
             print(f"[book] {source.stem}: {seconds:.1f} s", flush=True)
-            log[source.stem] = {"parameters": {"PROFILE": profile}, "seconds": round(seconds, 2),
-                                "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            log[source.stem] = {
+                "parameters": {"PROFILE": profile},
+                "seconds": round(seconds, 2),
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
             EXECUTION_LOG.write_text(json.dumps(log, indent=2))
     else:
         missing = [s.name for s in sources if not s.with_suffix(".ipynb").exists()]
@@ -151,10 +166,14 @@ def build_book(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mi_tutorial.pipeline", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m mi_tutorial.pipeline", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--profile", default="book", choices=("smoke", "book", "paper"))
     parser.add_argument("--only", nargs="*", help="execute only chapters whose name contains these")
-    parser.add_argument("--no-execute", action="store_true", help="render the already executed notebooks")
+    parser.add_argument(
+        "--no-execute", action="store_true", help="render the already executed notebooks"
+    )
     parser.add_argument("--no-html", action="store_true", help="execute only; skip jupyter-book")
     parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
     args = parser.parse_args(argv)

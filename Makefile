@@ -1,0 +1,39 @@
+# The two commands of the README:  `make book`  (execute every chapter, build the HTML site)
+#                                   `make test`  (lint + unit tests + chapter smoke runs)
+# Both create .venv and install the project on first use; later calls reuse it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PROFILE ?= book
+
+.PHONY: all book test lint data bench browser-test clean venv
+
+all: test book
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[book,dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+data: $(STAMP)
+	$(PY) -c "from mi_tutorial.data import ensure_mnist; print('MNIST ready under', ensure_mnist())"
+
+book: $(STAMP)
+	$(PY) -m mi_tutorial.pipeline --profile $(PROFILE)
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q -m "not browser"
+
+browser-test: $(STAMP)
+	$(PY) -m pytest -q -m browser
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_steps.py
+
+clean:
+	rm -rf _build book/*.ipynb
