@@ -142,7 +142,9 @@ def build_book(
                 f"no chapter matches {only}; chapters: {[s.stem for s in chapter_sources()]}"
             )
     BUILD_DIR.mkdir(exist_ok=True)
-    log = json.loads(EXECUTION_LOG.read_text()) if EXECUTION_LOG.exists() else {}
+    # A full build starts a fresh log; a partial one (--only) updates the entries it re-runs.
+    keep_old = only or not execute
+    log = json.loads(EXECUTION_LOG.read_text()) if keep_old and EXECUTION_LOG.exists() else {}
     if execute:
         ensure_mnist()
         for source in sources:
