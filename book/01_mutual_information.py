@@ -90,6 +90,7 @@ generator = torch.Generator().manual_seed(SEED)
 # A Monte-Carlo check: for a Gaussian pair the log density ratio is available in closed form, so
 # averaging it over samples must recover {eq}`eq-gauss-mi`.
 
+
 # %%
 def gaussian_log_ratio(x: torch.Tensor, y: torch.Tensor, rho: float) -> torch.Tensor:
     """log p(y | x) - log p(y) for the correlated-Gaussian pair, summed over coordinates."""
@@ -105,8 +106,10 @@ x, y = gaussian_pairs(N_SAMPLES, dim, rho, generator=generator)
 ratios = gaussian_log_ratio(x.double(), y.double(), rho)
 mc_mean = ratios.mean().item()
 mc_se = (ratios.std() / np.sqrt(N_SAMPLES)).item()
-print(f"d = {dim}, rho = {rho:.4f}: closed form {gaussian_mi(rho, dim):.4f} nats, "
-      f"Monte Carlo {mc_mean:.4f} ± {mc_se:.4f} (n = {N_SAMPLES:,})")
+print(
+    f"d = {dim}, rho = {rho:.4f}: closed form {gaussian_mi(rho, dim):.4f} nats, "
+    f"Monte Carlo {mc_mean:.4f} ± {mc_se:.4f} (n = {N_SAMPLES:,})"
+)
 glue("ch1_rho", float(rho), display=False)
 glue("ch1_mc_mean", float(mc_mean), display=False)
 glue("ch1_mc_se", float(mc_se), display=False)
@@ -148,6 +151,7 @@ plt.show()
 # {eq}`eq-mi-kl` to the histogram) before and after applying the invertible maps
 # $f_1(x) = x + x^3/3$ and $f_2(y) = e^{y}$ to a one-dimensional Gaussian pair.
 
+
 # %%
 def histogram_mi(a: np.ndarray, b: np.ndarray, bins: int = 30) -> float:
     """Plug-in MI of a 2-d histogram with equal-width bins (a biased, naive estimator)."""
@@ -164,8 +168,10 @@ x1, y1 = x1.numpy().ravel(), y1.numpy().ravel()
 u1, v1 = x1 + x1**3 / 3, np.exp(y1)
 true_1d = gaussian_mi(rho_1d, 1)
 plugin_xy, plugin_uv = histogram_mi(x1, y1), histogram_mi(u1, v1)
-print(f"true MI {true_1d:.3f} nats; histogram estimate on (x, y): {plugin_xy:.3f}; "
-      f"on (f1(x), f2(y)): {plugin_uv:.3f}")
+print(
+    f"true MI {true_1d:.3f} nats; histogram estimate on (x, y): {plugin_xy:.3f}; "
+    f"on (f1(x), f2(y)): {plugin_uv:.3f}"
+)
 glue("ch1_true_1d", float(true_1d), display=False)
 glue("ch1_plugin_xy", float(plugin_xy), display=False)
 glue("ch1_plugin_uv", float(plugin_uv), display=False)
@@ -175,8 +181,12 @@ fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.3))
 axes[0].scatter(x1[:2000], y1[:2000], s=3, alpha=0.4)
 axes[0].set(xlabel="x", ylabel="y")
 axes[1].scatter(u1[:2000], v1[:2000], s=3, alpha=0.4, color="C1")
-axes[1].set(xlabel="f₁(x)", ylabel="f₂(y)", xlim=np.percentile(u1, [0.5, 99.5]),
-            ylim=np.percentile(v1, [0.0, 99.5]))
+axes[1].set(
+    xlabel="f₁(x)",
+    ylabel="f₂(y)",
+    xlim=np.percentile(u1, [0.5, 99.5]),
+    ylim=np.percentile(v1, [0.0, 99.5]),
+)
 fig.tight_layout()
 plt.show()
 

@@ -36,7 +36,10 @@ def apply_init(module: nn.Module, scheme: str = "glorot") -> nn.Module:
 def near_zero_init_(layer: nn.Linear, std: float = 1e-4) -> nn.Linear:
     """Truncated-normal weights (std ``std``, cut at ±2 std) and zero bias: the layer starts ≈ 0."""
     std = check_float(std, "init std", minimum=0.0)
-    nn.init.trunc_normal_(layer.weight, mean=0.0, std=std, a=-2 * std, b=2 * std)
+    if std == 0.0:  # trunc_normal_ cannot take std 0; the limit is exactly zero weights
+        nn.init.zeros_(layer.weight)
+    else:
+        nn.init.trunc_normal_(layer.weight, mean=0.0, std=std, a=-2 * std, b=2 * std)
     if layer.bias is not None:
         nn.init.zeros_(layer.bias)
     return layer

@@ -1,0 +1,564 @@
+r"""The paper's experiments as named lists of run configs, at three sizes ("profiles").
+
+======================  ====  ==============  ============================================================
+id                      code  figures         question
+======================  ====  ==============  ============================================================
+bijective               E1    Fig. 1a, 1b     invertible RealNVP encoders: MI is constant, yet accuracy rises
+adversarial             E2    Fig. 1c         an invertible encoder trained *against* a linear classifier
+residual                E3    Fig. 2, 5       residual MLPs that may become ill-conditioned (coupled noise)
+critic-capacity         E4    Fig. 3, 6       bilinear vs separable vs concat critics
+encoder-vs-estimator    E5    Fig. 4a/b, 7    MLP vs ConvNet at matched :math:`I_{EST} = t`
+noniid                  E6    Fig. 4c         :math:`I_{NCE}`, :math:`I_{NWJ}` with dependent negatives
+======================  ====  ==============  ============================================================
+
+Profiles:
+
+* ``"paper"`` — exactly the paper / official code: Adam lr 1e-4, batch 128, 21,000 steps evaluated
+  every 1,000 (points 0, 1k, …, 20k), 20 seeds; E2 a single 4,001-step run evaluated every 400; E6
+  20,000 steps, one run per series. Hours on a CPU; meant for a GPU.
+* ``"book"`` — what the book executes in CI: the *whole* book must run in ≤ 30 min on 2 CPU cores,
+  so every experiment is shortened (arithmetic in :data:`BOOK_BUDGET`); one seed.
+* ``"smoke"`` — seconds, for tests: sklearn's 8×8 digits (two 32-d views), tiny encoders, 21 steps.
+
+:func:`profile_deviations` lists, in words, how a profile differs from the paper profile.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_seeds, choose
+from .config import PROFILES, AdversarialConfig, MultiViewConfig, NonIIDConfig, RunConfig
+from .results import RECORD_COLUMNS, ResultsStore, RunFn, run_sweep
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of the paper: an id, the paper's figure(s) and what it shows."""
+
+    id: str
+    code: str
+    figures: str
+    title: str
+    description: str
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    e.id: e
+    for e in (
+        Experiment(
+            "bijective",
+            "E1",
+            "Fig. 1a, 1b",
+            "Bijective encoders",
+            "RealNVP encoders are invertible, so the true MI between the two codes never changes; "
+            "maximising I_NCE or I_NWJ still raises the linear-probe accuracy.",
+        ),
+        Experiment(
+            "adversarial",
+            "E2",
+            "Fig. 1c",
+            "Adversarially trained bijective encoder",
+            "An invertible RealNVP is trained so that a linear classifier on its output predicts "
+            "uniformly; MI stays maximal while linear accuracy collapses (one run).",
+        ),
+        Experiment(
+            "residual",
+            "E3",
+            "Fig. 2, 5",
+            "Ill-conditioned encoders",
+            "Residual MLPs start at the identity; with coupled input noise, maximising the bounds "
+            "makes their Jacobians ill-conditioned while accuracy rises.",
+        ),
+        Experiment(
+            "critic-capacity",
+            "E4",
+            "Fig. 3, 6",
+            "Critic capacity",
+            "MLP encoders with bilinear, separable or concat (MLP) critics: the tightest I_NWJ "
+            "(concat critic) gives the worst representation.",
+        ),
+        Experiment(
+            "encoder-vs-estimator",
+            "E5",
+            "Fig. 4a, 4b, 7",
+            "Encoder architecture vs estimator",
+            "MLP and ConvNet encoders trained to the same bound value t in {2, 4} (loss |I_EST - t|)"
+            ": the ConvNet wins for every estimator and t.",
+        ),
+        Experiment(
+            "noniid",
+            "E6",
+            "Fig. 4c",
+            "Non-i.i.d. negatives",
+            "A concat critic on 2-d Gaussian pairs whose batch shares one latent: with dependent "
+            "negatives I_NCE and I_NWJ exceed the true MI (0.0204 nats); with i.i.d. pairs not.",
+        ),
+    )
+}
+
+ESTIMATOR_PAIR = ("infonce", "nwj")  # the two bounds every MNIST experiment compares
+PAPER_SEEDS = 20  # "averaged over 20 runs" (§3); Fig. 1c and Fig. 4c are single runs
+
+# --- encoder sizes ---------------------------------------------------------------------------------
+# Paper (§3, official notebook). The RealNVP is shift-only (additive, volume-preserving couplings),
+# init std 1e-4 so it starts at ≈ a fixed permutation; the bilinear critic follows the encoder's
+# out_dim automatically (100×100 for MLP/ConvNet codes, 392×392 for RealNVP/residual MLP).
+PAPER_ENCODERS: dict[str, dict] = {
+    "mlp": {"hidden": (300, 300), "out_dim": 100},
+    "convnet": {"input_shape": (14, 28), "out_dim": 100},
+    "residual_mlp": {"layers": 5, "init_std": 1e-4},
+    "realnvp": {"couplings": 30, "hidden": (512, 512), "shift_only": True, "init_std": 1e-4},
+}
+# Book: only the RealNVP is shrunk (30 × [512, 512] costs ≈186 ms/step on 2 cores).
+BOOK_ENCODERS: dict[str, dict] = {
+    **PAPER_ENCODERS,
+    "realnvp": {"couplings": 10, "hidden": (256, 256), "shift_only": True, "init_std": 1e-4},
+}
+# Smoke: digits views are 32-d (a 4×8 half of an 8×8 image).
+SMOKE_ENCODERS: dict[str, dict] = {
+    "mlp": {"hidden": (32,), "out_dim": 16},
+    "convnet": {"input_shape": (4, 8), "out_dim": 16},
+    "residual_mlp": {"layers": 2, "init_std": 1e-4},
+    "realnvp": {"couplings": 2, "hidden": (16, 16), "shift_only": True, "init_std": 1e-4},
+}
+ENCODER_SIZES = {"paper": PAPER_ENCODERS, "book": BOOK_ENCODERS, "smoke": SMOKE_ENCODERS}
+
+# Paper critics for 100-d codes (§3.2): separable φ = 100 → 100 ReLU → 100 (40,400 parameters in
+# total), concat [x, y] → 200 ReLU → 1 (40,401).
+CRITIC_KWARGS: dict[str, dict] = {
+    "bilinear": {},
+    "separable": {"hidden": 100, "out": 100},
+    "concat": {"hidden": 200, "layers": 1},
+}
+
+# --- schedules: (steps, eval_every) ----------------------------------------------------------------
+# "steps" counts updates and evaluation happens *before* the update of a step divisible by
+# eval_every, so N·k + 1 steps evaluate at 0, k, …, N·k (the official 21,000/1,000 evaluates up to
+# 20k and leaves the last 1,000 updates unevaluated; the book uses N·k + 1 so the last update counts).
+SCHEDULES: dict[str, dict[str, tuple[int, int]]] = {
+    "paper": {
+        "bijective": (21_000, 1_000),
+        "adversarial": (4_001, 400),  # official: 4001 iterations, probe every 400
+        "residual": (21_000, 1_000),
+        "critic-capacity": (21_000, 1_000),
+        "encoder-vs-estimator": (21_000, 1_000),
+        "noniid": (20_000, 1),  # training-batch bound at every step, smoothed when plotted
+    },
+    "book": {
+        "bijective": (2_001, 500),
+        "adversarial": (1_201, 200),
+        "residual": (3_001, 500),
+        "critic-capacity": (3_001, 500),
+        "encoder-vs-estimator": (3_001, 1_000),
+        "noniid": (5_000, 1),
+    },
+    "smoke": {name: (21, 10) for name in EXPERIMENTS} | {"noniid": (20, 1)},
+}
+
+#: Book-profile cost estimate on 2 CPU cores: ms/step at batch 128 from
+#: ``benchmarks/bench_steps.py --quick`` on the project machine (MLP + bilinear 4, + separable 5,
+#: + concat 9–17, ConvNet 65–77, residual MLP 10–11, RealNVP 10×[256,256] 33–49; a ConvNet step
+#: is 9.1 GFLOP, so ≥ 31–44 ms even at the 205–296 GFLOP/s matmul roofline). One evaluation = encoding
+#: the 70k top halves + the linear probe (≈2–4 s for the small encoders, ≈10 s with the ConvNet's
+#: 0.83 TFLOP of encoding) + the test bound on 20 batches (``eval_batches=20``, about as many as the
+#: official notebook averaged) + E3's 128 Jacobians (≈3 s).
+#: E5 is the expensive one: both estimators would cost ≈ 16 min of ConvNet training alone, so the
+#: book runs I_NCE only (the paper profile runs both) and evaluates every 1,000 steps as the paper.
+BOOK_BUDGET = """\
+E1 bijective    2 runs × (2,000 steps × ≈45 ms + 5 evals × ≈4 s)                       ≈ 3.7 min
+E2 adversarial  1,200 × (10 classifier updates on a frozen forward ≈8 ms + 1 encoder
+                update ≈23 ms) + 300 warm-up × 8 ms + 7 probes × ≈4 s                  ≈ 2.6 min
+E3 residual     2 runs × (3,000 × 10.5 ms + 7 evals × (probe ≈3 s + Jacobians ≈3 s))    ≈ 2.5 min
+E4 critics      2 estimators × 3,000 × (4 + 5 + 12) ms + 6 runs × 7 evals × ≈2 s        ≈ 3.5 min
+E5 encoders     I_NCE only: MLP 2 runs × (3,000 × 4 ms + 4 evals × 2 s)                ≈ 0.7 min
+                ConvNet 2 runs × (3,000 × 75 ms + 4 evals × ≈10 s)                     ≈ 8.8 min
+E6 noniid       4 runs × 5,000 steps × ≈4.6 ms                                         ≈ 1.5 min
+total                                                                                  ≈ 23 min
+leaving ≈ 7 min of the 30 for the other chapters, kernel starts and the HTML build.
+"""
+
+
+#: Test batches of 128 for the book's bound evaluations (the official notebook averaged ≈20).
+BOOK_EVAL_BATCHES = 20
+
+
+def _experiment(name: str) -> Experiment:
+    return EXPERIMENTS[choose(name, EXPERIMENTS, "experiment")]
+
+
+def _profile(name: str) -> str:
+    return choose(name, PROFILES, "profile")
+
+
+def _multiview(experiment: str, profile: str, encoder: str, **fields) -> MultiViewConfig:
+    steps, eval_every = SCHEDULES[profile][experiment]
+    common: dict = {
+        "smoke": {"dataset": "digits", "batch_size": 64},
+        "book": {"eval_batches": BOOK_EVAL_BATCHES},
+        "paper": {},  # the bound on the whole test set (78 batches of 128), as §3 states
+    }[profile]
+    return MultiViewConfig(
+        experiment=experiment,
+        profile=profile,
+        steps=steps,
+        eval_every=eval_every,
+        encoder=encoder,
+        encoder_kwargs=ENCODER_SIZES[profile][encoder],
+        **common,
+        **fields,
+    )
+
+
+def _bijective(profile: str) -> list[RunConfig]:
+    return [
+        _multiview("bijective", profile, "realnvp", critic="bilinear", estimator=est)
+        for est in ESTIMATOR_PAIR
+    ]
+
+
+def _adversarial(profile: str) -> list[RunConfig]:
+    steps, eval_every = SCHEDULES[profile]["adversarial"]
+    # Learning rates and coupling follow the paper's App. B: classifier 1e-4, encoder 1e-6,
+    # shift-only RealNVP "as in Fig. 1a". The official notebook instead uses 1e-3 / 1e-5 and an
+    # affine coupling (scale = 1e-7 + softplus); both keep the 100:1 ratio and are bijective.
+    fields: dict = {
+        "paper": {"warmup_steps": 1_000},
+        "book": {"warmup_steps": 300},  # 1,200 steps can't afford the paper's 1,000 warm-up ones
+        "smoke": {"warmup_steps": 5, "dataset": "digits", "batch_size": 64},
+    }[profile]
+    classifier_steps = (
+        2 if profile == "smoke" else 10
+    )  # paper: 10 classifier steps per encoder step
+    return [
+        AdversarialConfig(
+            experiment="adversarial",
+            profile=profile,
+            steps=steps,
+            eval_every=eval_every,
+            encoder="realnvp",
+            encoder_kwargs=ENCODER_SIZES[profile]["realnvp"],
+            classifier_lr=1e-4,
+            encoder_lr=1e-6,
+            classifier_steps=classifier_steps,
+            **fields,
+        )
+    ]
+
+
+def _residual(profile: str) -> list[RunConfig]:
+    # Coupled noise σ = 0.05 (the same vector on both halves, fresh every step) + Jacobian
+    # log-condition numbers at every evaluation.
+    return [
+        _multiview(
+            "residual",
+            profile,
+            "residual_mlp",
+            critic="bilinear",
+            estimator=est,
+            noise_std=0.05,
+            eval_jacobian=True,
+        )
+        for est in ESTIMATOR_PAIR
+    ]
+
+
+def _critic_capacity(profile: str) -> list[RunConfig]:
+    return [
+        _multiview(
+            "critic-capacity",
+            profile,
+            "mlp",
+            critic=critic,
+            estimator=est,
+            critic_kwargs=_critic_kwargs(critic, profile),
+        )
+        for critic in ("bilinear", "separable", "concat")
+        for est in ESTIMATOR_PAIR
+    ]
+
+
+def _critic_kwargs(critic: str, profile: str) -> dict:
+    if profile == "smoke" and critic != "bilinear":
+        return {"hidden": 16, "out": 16} if critic == "separable" else {"hidden": 16, "layers": 1}
+    return CRITIC_KWARGS[critic]
+
+
+def _encoder_vs_estimator(profile: str) -> list[RunConfig]:
+    estimators = ("infonce",) if profile == "book" else ESTIMATOR_PAIR  # see BOOK_BUDGET
+    return [
+        _multiview(
+            "encoder-vs-estimator",
+            profile,
+            encoder,
+            critic="bilinear",
+            estimator=est,
+            target=float(t),
+        )
+        for encoder in ("mlp", "convnet")
+        for t in (2, 4)
+        for est in estimators
+    ]
+
+
+def _noniid(profile: str) -> list[RunConfig]:
+    steps, eval_every = SCHEDULES[profile]["noniid"]
+    return [
+        NonIIDConfig(
+            experiment="noniid",
+            profile=profile,
+            steps=steps,
+            eval_every=eval_every,
+            estimator=est,
+            iid=iid,
+            hidden=10,
+            layers=5,
+            batch_size=128,
+            lr=1e-4,
+        )
+        for est in ESTIMATOR_PAIR
+        for iid in (False, True)
+    ]
+
+
+_BUILDERS: dict[str, Callable[[str], list[RunConfig]]] = {
+    "bijective": _bijective,
+    "adversarial": _adversarial,
+    "residual": _residual,
+    "critic-capacity": _critic_capacity,
+    "encoder-vs-estimator": _encoder_vs_estimator,
+    "noniid": _noniid,
+}
+
+# Number of seeds (0, 1, …, n-1) per profile; the paper's single-run figures stay single runs.
+_SEEDS: dict[str, dict[str, int]] = {
+    "paper": {name: PAPER_SEEDS for name in EXPERIMENTS} | {"adversarial": 1, "noniid": 1},
+    "book": {name: 1 for name in EXPERIMENTS},
+    "smoke": {name: 1 for name in EXPERIMENTS},
+}
+
+# Deviations that a config diff cannot show, or the reason for one (said in words).
+_NOTES: dict[tuple[str, str], list[str]] = {
+    ("adversarial", "book"): [
+        "the warm-up is shortened with the run (300 of 1,200 steps) to fit the book's time budget",
+    ],
+    ("encoder-vs-estimator", "book"): [
+        "I_NWJ is left out: four more ConvNet runs would double the chapter's ≈9 min on 2 cores",
+    ],
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------------
+
+
+def experiment_ids() -> list[str]:
+    """The experiment ids in the paper's order (E1 … E6)."""
+    return list(EXPERIMENTS)
+
+
+def describe(experiment: str) -> str:
+    """One paragraph: code, figures, title and what the experiment shows."""
+    e = _experiment(experiment)
+    return f"{e.code} ({e.figures}) {e.title}: {e.description}"
+
+
+def get_configs(experiment: str, profile: str = "book") -> list[RunConfig]:
+    """The run configs of ``experiment`` at ``profile`` ("smoke", "book" or "paper")."""
+    return _BUILDERS[_experiment(experiment).id](_profile(profile))
+
+
+def default_seeds(experiment: str, profile: str = "book") -> list[int]:
+    """Seeds ``0 … n-1``: 20 for the paper's averaged figures, 1 for single-run ones and below."""
+    return list(range(_SEEDS[_profile(profile)][_experiment(experiment).id]))
+
+
+def run(
+    experiment: str,
+    profile: str = "book",
+    seeds: int | list[int] | None = None,
+    *,
+    store: ResultsStore | None = None,
+    force: bool = False,
+    device: str = "cpu",
+    progress: bool = True,
+    n_jobs: int = 1,
+    run_fn: RunFn | None = None,
+) -> pd.DataFrame:
+    """Run (or load from the results store) every config × seed of ``experiment`` at ``profile``.
+
+    ``seeds``: a count ``n`` (seeds 0 … n-1), a list of seeds, or ``None`` for
+    :func:`default_seeds`. Returns tidy records with the config fields and ``seed`` as columns.
+    """
+    configs = get_configs(experiment, profile)
+    seeds = default_seeds(experiment, profile) if seeds is None else check_seeds(seeds)
+    return run_sweep(
+        configs,
+        seeds,
+        run_fn,
+        store=store,
+        force=force,
+        device=device,
+        progress=progress,
+        n_jobs=n_jobs,
+    )
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_fmt(v)}" for k, v in value.items()) + "}" if value else "{}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def _variant(config: RunConfig) -> tuple:
+    """What distinguishes the runs *within* an experiment (independent of the profile's sizes)."""
+    return tuple(
+        (name, getattr(config, name))
+        for name in ("kind", "encoder", "critic", "estimator", "target", "iid")
+        if hasattr(config, name)
+    )
+
+
+def profile_deviations(experiment: str, profile: str) -> list[str]:
+    """How ``profile`` deviates from the paper for ``experiment``, as sentences for a chapter.
+
+    Derived from the configs themselves (so it cannot drift from them), plus notes that a config
+    diff cannot show. The ``"paper"`` profile gives an empty list.
+    """
+    e, profile = _experiment(experiment), _profile(profile)
+    paper, ours = get_configs(e.id, "paper"), get_configs(e.id, profile)
+    out: list[str] = []
+    n_paper, n_ours = len(default_seeds(e.id, "paper")), len(default_seeds(e.id, profile))
+    if n_ours != n_paper:
+        out.append(f"{n_ours} seed(s) per run instead of {n_paper}")
+    missing = {_variant(c) for c in paper} - {_variant(c) for c in ours}
+    for variant in sorted(missing, key=str):
+        out.append("not run: " + ", ".join(f"{k}={_fmt(v)}" for k, v in variant[1:]))
+    by_variant = {_variant(c): c for c in paper}
+    diffs: dict[str, tuple[set, set]] = {}
+    for config in ours:
+        reference = by_variant.get(_variant(config))
+        if reference is None:
+            continue
+        mine, theirs = config.to_dict(), reference.to_dict()
+        for name in mine:
+            if name in ("profile",) or mine[name] == theirs.get(name):
+                continue
+            seen = diffs.setdefault(name, (set(), set()))
+            seen[0].add(_fmt(theirs.get(name)))
+            seen[1].add(_fmt(mine[name]))
+    for name, (theirs, mine) in diffs.items():
+        if name == "eval_batches":  # None = the whole test set
+            theirs = {"the whole test set" if v == "None" else f"{v} batches" for v in theirs}
+            mine = {"the whole test set" if v == "None" else f"{v} batches" for v in mine}
+        out.append(f"{name}: {' / '.join(sorted(mine))} (paper: {' / '.join(sorted(theirs))})")
+    return out + _NOTES.get((e.id, profile), [])
+
+
+# --------------------------------------------------------------------------------------------------
+# Summaries
+# --------------------------------------------------------------------------------------------------
+
+SUMMARY_METRICS = ("accuracy", "bound", "objective")
+_NOT_LABELS = {*RECORD_COLUMNS, "elapsed_s", "seed", "config_key", "profile", "experiment"}
+
+
+def label_columns(records: pd.DataFrame) -> list[str]:
+    """The config columns that tell the configs in ``records`` apart (the runs' labels).
+
+    Columns are taken in order, ``*_kwargs`` last, and kept only if they split the configs
+    further, so e.g. ``critic_kwargs`` is dropped when ``critic`` already names the runs.
+    """
+    per_config = records.drop_duplicates("config_key").astype(str)
+    candidates = [c for c in per_config.columns if c not in _NOT_LABELS]
+    candidates.sort(key=lambda c: c.endswith("_kwargs"))  # stable: plain fields first
+    labels: list[str] = []
+    groups = 1
+    for column in candidates:
+        n = len(per_config.groupby([*labels, column]))
+        if n > groups:
+            labels.append(column)
+            groups = n
+    return labels or ["experiment"]
+
+
+def final_summary(
+    records: pd.DataFrame, metrics: tuple[str, ...] = SUMMARY_METRICS
+) -> pd.DataFrame:
+    """Final value of each metric per run, then mean, sd and n over seeds, one row per
+    (config, metric). For per-step series (E6, ``eval_every == 1``) the "final value" is the mean
+    over the last 10% of steps, since a single training batch is very noisy."""
+    if records.empty:
+        return pd.DataFrame(columns=["metric", "step", "mean", "sd", "n"])
+    labels = label_columns(records)
+    rows = []
+    for (key, seed), run_records in records.groupby(["config_key", "seed"], sort=False):
+        first = run_records.iloc[0]
+        for metric in metrics:
+            series = run_records[run_records["metric"] == metric]
+            if series.empty:
+                continue
+            last_step = int(series["step"].max())
+            if "eval_every" in first and first["eval_every"] == 1 and last_step >= 10:
+                value = series[series["step"] >= 0.9 * last_step]["value"].mean()
+            else:
+                value = series[series["step"] == last_step]["value"].mean()
+            rows.append(
+                {
+                    **{c: first[c] for c in labels},
+                    "config_key": key,
+                    "seed": seed,
+                    "metric": metric,
+                    "step": last_step,
+                    "value": float(value),
+                }
+            )
+    finals = pd.DataFrame(rows)
+    grouped = finals.groupby([*labels, "config_key", "metric"], sort=False, dropna=False)
+    summary = grouped.agg(
+        step=("step", "max"), mean=("value", "mean"), sd=("value", "std"), n=("value", "size")
+    ).reset_index()
+    summary["sd"] = summary["sd"].fillna(0.0)
+    return summary.drop(columns="config_key")
+
+
+def format_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """``final_summary`` as a wide table of strings "mean ± sd" (one column per metric)."""
+    if summary.empty:
+        return summary
+    labels = [c for c in summary.columns if c not in ("metric", "step", "mean", "sd", "n")]
+    summary = summary.copy()
+    summary["text"] = [
+        f"{m:.4f}" if n < 2 else f"{m:.4f} ± {s:.4f}"
+        for m, s, n in zip(summary["mean"], summary["sd"], summary["n"], strict=True)
+    ]
+    for column in labels:
+        summary[column] = summary[column].map(_label_text)
+    wide = summary.pivot_table(
+        index=labels, columns="metric", values="text", aggfunc="first", sort=False
+    )
+    steps = summary.groupby(labels, sort=False)["step"].max()
+    seeds = summary.groupby(labels, sort=False)["n"].max()
+    wide.insert(0, "seeds", seeds)
+    wide.insert(0, "final step", steps)
+    ordered = [m for m in SUMMARY_METRICS if m in wide.columns]
+    others = [c for c in wide.columns if c not in ordered]
+    return wide[others + ordered]
+
+
+def _label_text(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:g}"
+    return str(value)

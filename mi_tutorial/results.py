@@ -1,0 +1,474 @@
+"""The results store: a file cache of training records keyed by ``(config, seed)``, with provenance.
+
+A run is a pure function of ``(config, seed)`` (see :mod:`mi_tutorial.config`), so its records can
+be cached on disk and reused by the book, the CLI and the claim checks. The layout is ::
+
+    <root>/<profile>/<experiment>/<config.key()>/seed-<n>.csv    the tidy records
+    <root>/<profile>/<experiment>/<config.key()>/seed-<n>.json   provenance (written last)
+
+``<root>`` is the ``root`` argument, else ``$MI_TUTORIAL_RESULTS``, else ``<repo>/results``.
+
+**Exactness.** Floats are written in their shortest round-trip form (pandas' default, ``repr``), so
+a record read back from the store is bit-identical to the one that was written; float32 columns are
+widened to float64 first (exactly). This lets determinism tests compare cached and fresh runs.
+
+**Atomicity.** Each file is written to a temporary file in the same directory, flushed, fsynced and
+moved into place with :func:`os.replace`, CSV first and JSON last, so *a JSON file exists only for
+a complete run*. The JSON holds the SHA-256 of the CSV, so a damaged or truncated CSV is detected on
+load. Two processes saving the same ``(config, seed)`` hold an exclusive ``flock`` on
+``seed-<n>.lock`` while they replace the pair, so the CSV and the JSON always belong together
+(readers retry briefly instead of locking, so a read-only store works too).
+
+:func:`run_sweep` runs every ``(config, seed)`` pair that is not cached yet (optionally in parallel
+processes with joblib's loky backend) and returns all records, tidy, with the config fields and the
+seed as extra columns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_int, check_seeds
+from .config import RunConfig, config_from_dict
+
+try:  # POSIX advisory locks; elsewhere saves are still atomic per file, just not paired.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+#: Environment variable that overrides the default results root.
+RESULTS_ENV = "MI_TUTORIAL_RESULTS"
+#: Columns every record table must have.
+RECORD_COLUMNS = ("step", "metric", "value")
+#: Bumped if the on-disk format changes.
+STORE_FORMAT = 1
+
+RunFn = Callable[..., pd.DataFrame]
+
+
+class ResultsStoreError(OSError):
+    """The results root cannot be created or written."""
+
+
+class CorruptResultError(RuntimeError):
+    """A stored result does not match its provenance (damaged, truncated or edited by hand)."""
+
+
+def default_results_root() -> Path:
+    """``$MI_TUTORIAL_RESULTS`` if set, else ``<repo>/results`` (repo = the package's parent)."""
+    env = os.environ.get(RESULTS_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    return Path(__file__).resolve().parents[1] / "results"
+
+
+# --------------------------------------------------------------------------------------------------
+# Provenance helpers
+# --------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _git_state() -> tuple[str, bool | None]:
+    """(commit, dirty) of the repository holding the package, or ("unknown", None)."""
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=10
+        )
+        if commit.returncode != 0:
+            return "unknown", None
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        dirty = bool(status.stdout.strip()) if status.returncode == 0 else None
+        return commit.stdout.strip(), dirty
+    except (OSError, subprocess.SubprocessError):
+        return "unknown", None
+
+
+def _version(module: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(module)
+    except Exception:  # any failure just means "unknown"
+        return "unknown"
+
+
+def environment_info(device: str) -> dict[str, Any]:
+    """Versions, machine and git state recorded with every saved run."""
+    import torch
+
+    commit, dirty = _git_state()
+    return {
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+            "sklearn": _version("scikit-learn"),
+            "mi_tutorial": _version("mi-tutorial"),
+        },
+        "device": str(device),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "cuda_device": (
+                torch.cuda.get_device_name(0)
+                if str(device).startswith("cuda") and torch.cuda.is_available()
+                else None
+            ),
+        },
+    }
+
+
+def config_columns(config: RunConfig) -> dict[str, Any]:
+    """The config as flat column values: ``*_kwargs`` dicts become sorted JSON strings, so the
+    columns stay hashable for ``groupby``; ``config_key`` identifies the config."""
+    out: dict[str, Any] = {}
+    for name, value in config.to_dict().items():
+        if isinstance(value, dict):
+            value = json.dumps(value, sort_keys=True, default=list)
+        out[name] = value
+    out["config_key"] = config.key()
+    return out
+
+
+def _with_config(records: pd.DataFrame, config: RunConfig, seed: int) -> pd.DataFrame:
+    records = records.copy()
+    records["seed"] = seed
+    for name, value in config_columns(config).items():
+        records[name] = [value] * len(records) if isinstance(value, (tuple, list)) else value
+    return records
+
+
+# --------------------------------------------------------------------------------------------------
+# Atomic file writing
+# --------------------------------------------------------------------------------------------------
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename durable (best effort: not every platform can open a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``: fsynced temporary file in the same directory, then os.replace."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path, exclusive: bool) -> Iterator[None]:
+    """An advisory ``flock`` on ``lock_path``; a no-op where locks are unavailable (Windows, or a
+    read-only store when only reading)."""
+    if fcntl is None:
+        yield
+        return
+    try:
+        fh = open(lock_path, "a+b")  # closed below (that releases the lock)
+    except OSError:
+        if exclusive:
+            raise
+        yield
+        return
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        fh.close()  # closing releases the lock
+
+
+def _records_to_csv(records: pd.DataFrame) -> bytes:
+    records = records.copy()
+    for name in records.columns:
+        if records[name].dtype == np.float32 or records[name].dtype == np.float16:
+            records[name] = records[name].astype(np.float64)  # exact widening
+    # pandas writes floats in their shortest round-trip form (repr): exact and compact.
+    return records.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _csv_to_records(data: bytes) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
+
+
+# --------------------------------------------------------------------------------------------------
+# The store
+# --------------------------------------------------------------------------------------------------
+
+
+class ResultsStore:
+    """Records + provenance on disk, one CSV/JSON pair per ``(config, seed)``.
+
+    >>> store = ResultsStore("/tmp/results")                    # doctest: +SKIP
+    >>> store.save(config, 0, records, wall_time=12.5, device="cpu")  # doctest: +SKIP
+    >>> store.load(config, 0)                                   # doctest: +SKIP
+    """
+
+    def __init__(self, root: str | os.PathLike | None = None) -> None:
+        self.root = (
+            Path(root).expanduser().resolve() if root is not None else default_results_root()
+        )
+
+    def __repr__(self) -> str:
+        return f"ResultsStore({str(self.root)!r})"
+
+    # ---- paths -------------------------------------------------------------------------------
+    def run_dir(self, config: RunConfig) -> Path:
+        """``<root>/<profile>/<experiment>/<config.key()>``."""
+        return self.root / config.profile / config.experiment / config.key()
+
+    def paths(self, config: RunConfig, seed: int) -> tuple[Path, Path]:
+        """The (CSV, JSON) paths for ``(config, seed)``."""
+        seed = check_int(seed, "seed", minimum=0)
+        directory = self.run_dir(config)
+        return directory / f"seed-{seed}.csv", directory / f"seed-{seed}.json"
+
+    # ---- reading -----------------------------------------------------------------------------
+    def has(self, config: RunConfig, seed: int) -> bool:
+        """True when a complete run is stored (its JSON exists: it is written last)."""
+        return self.paths(config, seed)[1].is_file()
+
+    def _read_pair(self, csv_path: Path, json_path: Path) -> tuple[dict, pd.DataFrame] | None:
+        """Read and verify one pair; retry briefly in case a writer replaced it mid-read."""
+        problem = ""
+        for attempt in range(5):
+            if not json_path.is_file():
+                return None
+            with _locked(json_path.with_suffix(".lock"), exclusive=False):
+                try:
+                    meta = json.loads(json_path.read_text(encoding="utf-8"))
+                    data = csv_path.read_bytes()
+                except FileNotFoundError:
+                    problem = f"{csv_path.name} is missing although {json_path.name} exists"
+                    data = None
+                except (json.JSONDecodeError, UnicodeDecodeError) as err:
+                    problem = f"{json_path} is not valid JSON ({err})"
+                    data = None
+            if data is not None:
+                digest = hashlib.sha256(data).hexdigest()
+                if digest == meta.get("csv_sha256"):
+                    records = _csv_to_records(data)
+                    if len(records) != meta.get("rows"):
+                        problem = f"{csv_path} has {len(records)} rows, expected {meta.get('rows')}"
+                    else:
+                        return meta, records
+                else:
+                    problem = (
+                        f"{csv_path} does not match the SHA-256 recorded in {json_path.name} "
+                        "(damaged or truncated)"
+                    )
+            time.sleep(0.05 * (attempt + 1))
+        raise CorruptResultError(
+            f"corrupt stored result: {problem}. Delete {csv_path.parent / csv_path.stem}.* "
+            "or rerun with --force (force=True) to recompute it."
+        )
+
+    def load(self, config: RunConfig, seed: int) -> pd.DataFrame | None:
+        """The stored records of ``(config, seed)``, or ``None`` if it has not been run.
+
+        Raises :class:`CorruptResultError` if the CSV does not match the SHA-256 in its JSON.
+        """
+        pair = self._read_pair(*self.paths(config, seed))
+        return None if pair is None else pair[1]
+
+    def provenance(self, config: RunConfig, seed: int) -> dict[str, Any]:
+        """The JSON provenance of a stored run (``FileNotFoundError`` if it is not stored)."""
+        csv_path, json_path = self.paths(config, seed)
+        if not json_path.is_file():
+            raise FileNotFoundError(
+                f"no stored run for seed {seed} of config {config.key()} under {self.root}; "
+                "run it first (run_sweep or `mi-tutorial run`)."
+            )
+        pair = self._read_pair(csv_path, json_path)
+        assert pair is not None
+        return pair[0]
+
+    def load_all(self, profile: str | None = None, experiment: str | None = None) -> pd.DataFrame:
+        """Every stored run (optionally of one profile / experiment), tidy, with the config fields
+        and ``seed`` as columns. Empty DataFrame if nothing is stored."""
+        pattern = f"{profile or '*'}/{experiment or '*'}/*/seed-*.json"
+        frames = []
+        for json_path in sorted(self.root.glob(pattern)):
+            pair = self._read_pair(json_path.with_suffix(".csv"), json_path)
+            if pair is None:  # removed meanwhile
+                continue
+            meta, records = pair
+            frames.append(_with_config(records, config_from_dict(meta["config"]), meta["seed"]))
+        if not frames:
+            return pd.DataFrame(columns=[*RECORD_COLUMNS, "seed"])
+        return pd.concat(frames, ignore_index=True)
+
+    # ---- writing -----------------------------------------------------------------------------
+    def save(
+        self,
+        config: RunConfig,
+        seed: int,
+        records: pd.DataFrame,
+        wall_time: float,
+        device: str = "cpu",
+    ) -> Path:
+        """Store ``records`` of ``(config, seed)`` atomically and return the CSV path."""
+        if not isinstance(records, pd.DataFrame):
+            raise TypeError(f"records must be a pandas DataFrame, got {type(records).__name__}.")
+        missing = [c for c in RECORD_COLUMNS if c not in records.columns]
+        if missing:
+            raise ValueError(
+                f"records lack the column(s) {missing}; a run must return long/tidy records with "
+                f"columns {list(RECORD_COLUMNS)} (got {list(records.columns)})."
+            )
+        seed = check_int(seed, "seed", minimum=0)  # also turns numpy integers into int for JSON
+        csv_path, json_path = self.paths(config, seed)
+        data = _records_to_csv(records)
+        meta = {
+            "format": STORE_FORMAT,
+            "config": config.to_dict(),
+            "config_key": config.key(),
+            "seed": seed,
+            "rows": len(records),
+            "columns": list(records.columns),
+            "csv_sha256": hashlib.sha256(data).hexdigest(),
+            "wall_time_s": float(wall_time),
+            "timestamp": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            **environment_info(device),
+        }
+        blob = (json.dumps(meta, indent=1, default=list, sort_keys=False) + "\n").encode()
+        try:
+            csv_path.parent.mkdir(parents=True, exist_ok=True)
+            with _locked(json_path.with_suffix(".lock"), exclusive=True):
+                _atomic_write(csv_path, data)
+                _atomic_write(json_path, blob)
+            _fsync_dir(csv_path.parent)
+        except OSError as err:
+            raise ResultsStoreError(
+                f"cannot write results under {csv_path.parent}: {err}. Choose a writable folder "
+                f"with --results DIR or the environment variable {RESULTS_ENV}."
+            ) from err
+        return csv_path
+
+
+# --------------------------------------------------------------------------------------------------
+# Sweeps
+# --------------------------------------------------------------------------------------------------
+
+
+def _default_run_fn() -> RunFn:
+    from .train import run_config
+
+    return run_config
+
+
+def _run_and_save(
+    run_fn: RunFn, config: RunConfig, seed: int, store: ResultsStore, device: str, progress: bool
+) -> float:
+    """Run one pair, store it and return its wall time (executed in a worker when n_jobs > 1)."""
+    start = time.perf_counter()
+    records = run_fn(config, seed, device=device, progress=progress)
+    wall = time.perf_counter() - start
+    store.save(config, seed, records, wall_time=wall, device=device)
+    return wall
+
+
+def run_sweep(
+    configs: Iterable[RunConfig],
+    seeds: int | Iterable[int],
+    run_fn: RunFn | None = None,
+    *,
+    store: ResultsStore | None = None,
+    force: bool = False,
+    device: str = "cpu",
+    progress: bool = True,
+    n_jobs: int = 1,
+) -> pd.DataFrame:
+    """Run (or load from ``store``) every ``(config, seed)`` pair and return all records, tidy.
+
+    ``run_fn(config, seed, *, device, progress) -> DataFrame`` defaults to
+    :func:`mi_tutorial.train.run_config`. Finished pairs are saved as soon as each one finishes,
+    so an interrupted sweep resumes where it stopped. With ``n_jobs > 1`` the missing pairs run in
+    parallel processes (joblib, loky backend; joblib limits each worker's BLAS/OpenMP threads to
+    ``cpu_count // n_jobs``). The returned records are always the ones read back from the store,
+    so a fresh run and a cached one give identical frames. Columns: the record columns, ``seed``,
+    then the config fields (see :func:`config_columns`).
+    """
+    configs = list(configs)
+    for config in configs:
+        if not isinstance(config, RunConfig):
+            raise TypeError(f"configs must be RunConfig objects, got {type(config).__name__}.")
+    seeds = check_seeds(seeds)
+    n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
+    store = store if store is not None else ResultsStore()
+    run_fn = run_fn if run_fn is not None else _default_run_fn()
+    pairs = list(dict.fromkeys((c, s) for c in configs for s in seeds))  # dedupe, keep order
+
+    todo = [(c, s) for c, s in pairs if force or not store.has(c, s)]
+    start = time.perf_counter()
+    if todo and n_jobs == 1:
+        for config, seed in todo:
+            _run_and_save(run_fn, config, seed, store, device, progress)
+    elif todo:
+        from joblib import Parallel, delayed
+
+        Parallel(n_jobs=min(n_jobs, len(todo)), backend="loky")(
+            delayed(_run_and_save)(run_fn, config, seed, store, device, False)
+            for config, seed in todo
+        )
+    frames = []
+    for config, seed in pairs:
+        records = store.load(config, seed)
+        if records is None:
+            raise ResultsStoreError(
+                f"seed {seed} of config {config.key()} was run but is not in {store.root}; "
+                "was the store deleted during the sweep?"
+            )
+        frames.append(_with_config(records, config, seed))
+    print(
+        f"run_sweep: {len(pairs)} run(s): {len(pairs) - len(todo)} cached, {len(todo)} run"
+        f" in {time.perf_counter() - start:.1f} s (store: {store.root})",
+        file=sys.stdout,
+    )
+    if not frames:
+        return pd.DataFrame(columns=[*RECORD_COLUMNS, "seed"])
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,662 @@
+r"""Training loops: a run is a pure function of ``(config, seed)`` → tidy records.
+
+Three kinds of run, one function each (:func:`run_config` dispatches on ``config.kind``):
+
+* :func:`train_multiview` (§3 of Tschannen et al., 2020): encoders :math:`g_1, g_2` on the two
+  views and a critic :math:`f` give the scores :math:`S_{ij} = f(g_1(x^{(1)}_i), g_2(x^{(2)}_j))`.
+  The loss is :math:`-\hat I_{EST}(S)` (maximise the bound) or, with a target :math:`t`,
+  :math:`L_t = |\hat I_{EST}(S) - t|` (§3.3; official code ``loss = tf.abs(bound(scores) - t)``).
+* :func:`train_adversarial` (App. B, Fig. 1c): an invertible encoder :math:`g` is trained so that a
+  linear classifier :math:`h` on :math:`g(x)` predicts the uniform distribution, while :math:`h`
+  keeps learning the labels. :math:`I(g(X); X)` stays maximal throughout, yet linear accuracy drops.
+* :func:`train_noniid` (§4, Fig. 4c): a concat critic alone on 2-d Gaussian pairs whose batch shares
+  one latent, showing that the bounds can exceed the true MI when the negatives are not i.i.d.
+
+**Records** are long/tidy DataFrames with columns ``step`` (int), ``metric`` (str), ``value``
+(float) and ``elapsed_s`` (wall seconds since the start of the training loop; evaluation time
+included, so it is the cost of the run as configured).
+
+**Evaluation schedule.** ``for step in range(steps): if step % eval_every == 0: evaluate()``, then
+update, so evaluations see the parameters *before* that step's update: 21,000 steps with
+``eval_every=1000`` evaluate at 0, 1k, …, 20k, as the official code does.
+
+**Determinism.** Everything derives from ``seed``: the models are initialised inside
+:func:`torch.random.fork_rng` after ``torch.manual_seed(seed)`` (the caller's global RNG is left
+untouched), and two separate :class:`torch.Generator` streams, both seeded from ``seed``, drive the
+training batches/noise and the evaluation noise. Keeping evaluation on its own stream means that
+changing ``eval_every`` does not change the training trajectory. Data and noise are drawn on the CPU
+and then moved to ``device``, so the inputs are identical on every device; on the CPU the same
+``(config, seed)`` gives bit-identical records (``elapsed_s`` aside).
+
+**Divergence.** Per-step losses are kept on the device and checked in bulk before each evaluation
+and at the end (a per-step ``.item()`` would stall a GPU). The first non-finite loss raises
+:class:`TrainingDiverged` naming its exact step; parameters may have gone NaN for a few more steps
+by then, which is harmless because the run is abandoned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from ._validation import check_int, choose
+from .config import AdversarialConfig, MultiViewConfig, NonIIDConfig, RunConfig
+from .critics import make_critic
+from .data import TwoViews, add_shared_noise, digits_views, load_views, noniid_batch
+from .encoders import make_encoder
+from .estimators import ESTIMATORS, TRAINED_WITH_JS, estimate, training_objective
+from .evaluation import encode, jacobian_log_condition, linear_probe
+from .nn_init import apply_init
+
+#: TF/Keras Adam uses eps = 1e-7; torch's default is 1e-8. Everything else (betas 0.9/0.999, no
+#: weight decay) already matches, so we only override eps to follow the official code.
+ADAM_EPS = 1e-7
+#: Inputs per evaluation for the Jacobian log-condition numbers (Fig. 2c uses 128).
+JACOBIAN_SAMPLES = 128
+DATASETS = ("mnist", "digits")
+RUN_KINDS = ("multiview", "adversarial", "noniid")
+RECORD_COLUMNS = ("step", "metric", "value", "elapsed_s")
+
+# Independent random streams derived from the run seed.
+_STREAM_TRAIN, _STREAM_EVAL = 1, 2
+
+
+class TrainingDiverged(RuntimeError):
+    """A training loss became NaN or infinite.
+
+    Attributes ``step``, ``estimator``, ``critic`` and ``encoder`` say where it happened.
+    """
+
+    def __init__(
+        self, step: int, estimator: str, critic: str, encoder: str, detail: str, lr: str
+    ) -> None:
+        self.step, self.estimator, self.critic, self.encoder = step, estimator, critic, encoder
+        super().__init__(
+            f"training diverged at step {step}: {detail} (estimator {estimator!r}, critic "
+            f"{critic!r}, encoder {encoder!r}). Try a lower learning rate ({lr}) and check the "
+            "inputs for NaN/inf or badly scaled values."
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Dispatch
+# --------------------------------------------------------------------------------------------------
+
+
+def run_config(
+    config: RunConfig,
+    seed: int,
+    *,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    data: tuple[TwoViews, TwoViews] | None = None,
+) -> pd.DataFrame:
+    """Run ``config`` with ``seed`` and return its tidy records (see the module docstring)."""
+    seed = check_int(seed, "seed", 0)
+    kind = choose(getattr(config, "kind", None), RUN_KINDS, "run kind (config.kind)")
+    trainer = {
+        "multiview": train_multiview,
+        "adversarial": train_adversarial,
+        "noniid": train_noniid,
+    }[kind]
+    return trainer(config, seed, device=device, progress=progress, data=data)
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared machinery
+# --------------------------------------------------------------------------------------------------
+
+
+def _stream_generator(seed: int, stream: int) -> torch.Generator:
+    """A CPU generator for one named random stream of run ``seed`` (well-mixed, non-overlapping)."""
+    state = np.random.SeedSequence([seed, stream]).generate_state(1, dtype=np.uint64)[0]
+    return torch.Generator().manual_seed(int(state) & ((1 << 63) - 1))
+
+
+class EpochBatches:
+    """Mini-batch indices from epoch-wise random permutations, dropping each epoch's remainder.
+
+    The official code used ``tf.data`` with a shuffle buffer of 1,000 examples (a local shuffle);
+    full permutations are the standard, slightly stronger, version of the same idea.
+    """
+
+    def __init__(self, n: int, batch_size: int, generator: torch.Generator) -> None:
+        if n < batch_size:
+            raise ValueError(
+                f"the training set has {n} examples, fewer than batch_size={batch_size}; "
+                "use a smaller batch_size or more data."
+            )
+        self.n, self.batch_size, self.generator = n, batch_size, generator
+        self._perm = torch.empty(0, dtype=torch.int64)
+        self._pos = 0
+
+    def next(self) -> torch.Tensor:
+        if self._pos + self.batch_size > len(self._perm):
+            self._perm = torch.randperm(self.n, generator=self.generator)
+            self._pos = 0
+        idx = self._perm[self._pos : self._pos + self.batch_size]
+        self._pos += self.batch_size
+        return idx
+
+
+class _LossLog:
+    """Per-step losses (and training-batch bounds) kept on the device until the next check."""
+
+    def __init__(self, describe: dict[str, str], lr: str) -> None:
+        self.describe, self.lr = describe, lr
+        self.steps: list[int] = []
+        self.tags: list[str] = []
+        self.losses: list[torch.Tensor] = []
+        self.bounds: list[torch.Tensor] = []
+
+    def add(
+        self,
+        step: int,
+        loss: torch.Tensor,
+        tag: str = "training",
+        bound: torch.Tensor | None = None,
+    ) -> None:
+        self.steps.append(step)
+        self.tags.append(tag)
+        self.losses.append(loss.detach())
+        if bound is not None:
+            self.bounds.append(bound.detach())
+
+    def flush(self) -> np.ndarray:
+        """Raise :class:`TrainingDiverged` at the first non-finite loss, else return the bounds."""
+        if self.losses:
+            losses = torch.stack(self.losses).double().cpu().numpy()
+            bad = np.flatnonzero(~np.isfinite(losses))
+            if bad.size:
+                i = int(bad[0])
+                raise TrainingDiverged(
+                    self.steps[i],
+                    detail=f"the {self.tags[i]} loss is {losses[i]}",
+                    lr=self.lr,
+                    **self.describe,
+                )
+        bounds = torch.stack(self.bounds).double().cpu().numpy() if self.bounds else np.empty(0)
+        self.steps, self.tags, self.losses, self.bounds = [], [], [], []
+        return bounds
+
+
+class _Records:
+    """Collects (step, metric, value, elapsed_s) rows; builds the DataFrame once at the end."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str, float, float]] = []
+
+    def add(self, step: int, metric: str, value: float, elapsed: float) -> None:
+        self.rows.append((int(step), metric, float(value), float(elapsed)))
+
+    def frame(self) -> pd.DataFrame:
+        return _records_frame(
+            [r[0] for r in self.rows],
+            [r[1] for r in self.rows],
+            [r[2] for r in self.rows],
+            [r[3] for r in self.rows],
+        )
+
+
+def _records_frame(steps, metrics, values, elapsed) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "step": np.asarray(steps, dtype=np.int64),
+            "metric": pd.Series(metrics, dtype=object),
+            "value": np.asarray(values, dtype=np.float64),
+            "elapsed_s": np.asarray(elapsed, dtype=np.float64),
+        }
+    )
+
+
+@contextlib.contextmanager
+def _eval_mode(*modules: nn.Module) -> Iterator[None]:
+    """Eval mode and no grad inside the block; the modules' previous modes are restored after."""
+    was_training = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        for m, flag in zip(modules, was_training, strict=True):
+            m.train(flag)
+
+
+def _init_models(seed: int, build):
+    """Call ``build()`` with the global RNG seeded by ``seed``; the caller's RNG is untouched."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build()
+
+
+def _load_data(dataset: str, data: tuple[TwoViews, TwoViews] | None) -> tuple[TwoViews, TwoViews]:
+    if data is not None:
+        if (
+            not isinstance(data, tuple)
+            or len(data) != 2
+            or not all(isinstance(d, TwoViews) for d in data)
+        ):
+            raise TypeError(
+                "data must be a (train, test) tuple of TwoViews, e.g. "
+                "(digits_views('train'), digits_views('test'))."
+            )
+        return data
+    choose(dataset, DATASETS, "dataset")
+    loader = load_views if dataset == "mnist" else digits_views
+    return loader("train"), loader("test")
+
+
+def _independent_noise(x: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
+    """``x`` plus fresh i.i.d. N(0, std²) noise (for the probe's features; not coupled)."""
+    if std == 0.0:
+        return x
+    return x + std * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+
+
+def _probe(
+    encoder: nn.Module,
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    test_x: torch.Tensor,
+    test_y: torch.Tensor,
+    seed: int,
+    describe: dict[str, str],
+    step: int,
+    lr: str,
+) -> tuple[float, torch.Tensor]:
+    """Linear-probe accuracy of ``encoder``'s features; also returns the test features."""
+    f_train, f_test = encode(encoder, train_x), encode(encoder, test_x)
+    if not (torch.isfinite(f_train).all() and torch.isfinite(f_test).all()):
+        raise TrainingDiverged(
+            step, detail="the encoder outputs non-finite features", lr=lr, **describe
+        )
+    acc = linear_probe(f_train.cpu(), train_y.cpu(), f_test.cpu(), test_y.cpu(), seed=seed)
+    return float(acc), f_test
+
+
+def _reported_bound(estimator: str, scores: torch.Tensor, objective: torch.Tensor) -> torch.Tensor:
+    """The reported bound of a training batch, reusing the objective where the two coincide."""
+    if estimator not in TRAINED_WITH_JS:
+        return objective.detach()
+    with torch.no_grad():
+        return estimate(estimator, scores.detach())
+
+
+def _bar(total: int, progress: bool, desc: str):
+    return tqdm(total=total, disable=not progress, desc=desc, leave=False, mininterval=0.5)
+
+
+# --------------------------------------------------------------------------------------------------
+# §3: multi-view MI maximisation
+# --------------------------------------------------------------------------------------------------
+
+
+def _test_bound(
+    g1: nn.Module,
+    g2: nn.Module,
+    critic: nn.Module,
+    estimator: str,
+    test: TwoViews,
+    batch_size: int,
+    max_batches: int | None,
+    noise_std: float,
+    generator: torch.Generator,
+    device: torch.device,
+) -> float:
+    r"""Mean of :math:`\hat I_{EST}(S)` over consecutive test batches (remainder dropped).
+
+    The official notebook's "test" value was in fact computed on training batches (spec §5.4);
+    we evaluate on the test set as the paper states.
+    """
+    n_batches = len(test) // batch_size
+    if max_batches is not None:
+        n_batches = min(n_batches, max_batches)
+    values = []
+    with _eval_mode(g1, g2, critic):
+        for b in range(n_batches):
+            rows = slice(b * batch_size, (b + 1) * batch_size)
+            x1, x2 = add_shared_noise(test.top[rows], test.bottom[rows], noise_std, generator)
+            scores = critic(g1(x1.to(device)), g2(x2.to(device)))
+            values.append(estimate(estimator, scores))
+    return float(torch.stack(values).mean().item())
+
+
+def train_multiview(
+    config: MultiViewConfig,
+    seed: int,
+    *,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    data: tuple[TwoViews, TwoViews] | None = None,
+) -> pd.DataFrame:
+    r"""Maximise :math:`\hat I_{EST}(g_1(X^{(1)}); g_2(X^{(2)}))`, or minimise :math:`L_t`.
+
+    One Adam optimiser (lr ``config.lr``, eps 1e-7 as in TF) over :math:`g_1, g_2, f`. Each step
+    takes ``batch_size`` training pairs, adds fresh *coupled* noise if ``noise_std > 0``, forms
+    :math:`S = f(g_1(x^{(1)}), g_2(x^{(2)}))` and descends :math:`-\mathrm{objective}(S)` or
+    :math:`|\hat I_{EST}(S) - t|`. Metrics per evaluation: ``accuracy`` (linear probe on
+    :math:`g_1` of the top views, with fresh independent noise if ``noise_std > 0``), ``bound``
+    (test-set mean of :math:`\hat I_{EST}`), ``objective`` (:math:`|bound - t|`, with a target),
+    ``train_bound`` (mean training-batch bound since the previous evaluation; NaN at step 0) and,
+    with ``eval_jacobian``, ``logcond`` (one row per input: :math:`\log\sigma_{max}/\sigma_{min}`
+    of the Jacobian of :math:`g_1` at 128 random noisy training inputs; the official code used the
+    current training batch).
+    """
+    if not isinstance(config, MultiViewConfig):
+        raise TypeError(f"train_multiview needs a MultiViewConfig, got {type(config).__name__}.")
+    seed = check_int(seed, "seed", 0)
+    device = torch.device(device)
+    estimator = choose(config.estimator, ESTIMATORS, "estimator")
+    train, test = _load_data(config.dataset, data)
+    if len(test) < config.batch_size:
+        raise ValueError(
+            f"the test set has {len(test)} examples, fewer than batch_size="
+            f"{config.batch_size}; the bound is evaluated on full test batches."
+        )
+    enc_kwargs, critic_kwargs = dict(config.encoder_kwargs), dict(config.critic_kwargs)
+
+    def build():
+        g1 = make_encoder(
+            config.encoder, input_dim=train.top.shape[1], init=config.init, **enc_kwargs
+        )
+        g2 = make_encoder(
+            config.encoder, input_dim=train.bottom.shape[1], init=config.init, **enc_kwargs
+        )
+        critic = make_critic(
+            config.critic, g1.out_dim, g2.out_dim, init=config.init, **critic_kwargs
+        )
+        return g1, g2, critic
+
+    g1, g2, critic = (m.to(device) for m in _init_models(seed, build))
+    params = [*g1.parameters(), *g2.parameters(), *critic.parameters()]
+    optimizer = torch.optim.Adam(params, lr=config.lr, eps=ADAM_EPS)
+
+    train_gen = _stream_generator(seed, _STREAM_TRAIN)
+    eval_gen = _stream_generator(seed, _STREAM_EVAL)
+    batches = EpochBatches(len(train), config.batch_size, train_gen)
+    describe = {"estimator": estimator, "critic": config.critic, "encoder": config.encoder}
+    lr_hint = f"lr={config.lr:g}"
+    log = _LossLog(describe, lr_hint)
+    records = _Records()
+    noise, target = config.noise_std, config.target
+
+    def evaluate(step: int, elapsed: float) -> dict[str, float]:
+        train_bounds = log.flush()
+        acc, _ = _probe(
+            g1,
+            _independent_noise(train.top, noise, eval_gen),
+            train.labels,
+            _independent_noise(test.top, noise, eval_gen),
+            test.labels,
+            seed,
+            describe,
+            step,
+            lr_hint,
+        )
+        bound = _test_bound(
+            g1,
+            g2,
+            critic,
+            estimator,
+            test,
+            config.batch_size,
+            config.eval_batches,
+            noise,
+            eval_gen,
+            device,
+        )
+        out = {"accuracy": acc, "bound": bound}
+        if target is not None:
+            out["objective"] = abs(bound - target)
+        out["train_bound"] = float(train_bounds.mean()) if train_bounds.size else math.nan
+        for metric, value in out.items():
+            records.add(step, metric, value, elapsed)
+        if config.eval_jacobian:
+            n = min(JACOBIAN_SAMPLES, len(train))
+            idx = torch.randperm(len(train), generator=eval_gen)[:n]
+            x = _independent_noise(train.top[idx], noise, eval_gen)
+            logcond = np.asarray(jacobian_log_condition(g1, x), dtype=np.float64)  # eval mode
+            for value in logcond:
+                records.add(step, "logcond", value, elapsed)
+        return out
+
+    bar = _bar(config.steps, progress, f"{config.encoder}+{config.critic}+{estimator}")
+    start = time.perf_counter()
+    try:
+        for step in range(config.steps):
+            if step % config.eval_every == 0:
+                last = evaluate(step, time.perf_counter() - start)
+                bar.set_postfix(
+                    acc=f"{last['accuracy']:.3f}", bound=f"{last['bound']:.2f}", refresh=False
+                )
+            idx = batches.next()
+            x1, x2 = add_shared_noise(train.top[idx], train.bottom[idx], noise, train_gen)
+            scores = critic(g1(x1.to(device)), g2(x2.to(device)))
+            if target is None:
+                objective = training_objective(estimator, scores)
+                batch_bound = _reported_bound(estimator, scores, objective)
+                loss = -objective
+            else:
+                batch_bound = estimate(estimator, scores)
+                loss = (batch_bound - target).abs()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            log.add(step, loss, bound=batch_bound)
+            bar.update(1)
+        log.flush()
+    finally:
+        bar.close()
+    return records.frame()
+
+
+# --------------------------------------------------------------------------------------------------
+# App. B: adversarially trained invertible encoder
+# --------------------------------------------------------------------------------------------------
+
+
+def uniform_cross_entropy(logits: torch.Tensor) -> torch.Tensor:
+    r"""Cross-entropy of softmax(``logits``) against the uniform distribution over the C classes.
+
+    :math:`\frac{1}{B}\sum_b \frac{1}{C}\sum_c -\log \mathrm{softmax}(z_b)_c`; it is minimal,
+    :math:`\log C`, exactly when every prediction is uniform.
+    """
+    return -F.log_softmax(logits, dim=1).mean()
+
+
+def train_adversarial(
+    config: AdversarialConfig,
+    seed: int,
+    *,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    data: tuple[TwoViews, TwoViews] | None = None,
+) -> pd.DataFrame:
+    r"""Train an invertible encoder :math:`g` so a linear classifier :math:`h` predicts uniformly.
+
+    :math:`h` (a linear layer :math:`g(x) \mapsto` 10 logits) minimises cross-entropy to the true
+    labels with Adam (lr ``classifier_lr``); :math:`g` minimises :func:`uniform_cross_entropy` of
+    :math:`h(g(x))` with Adam (lr ``encoder_lr``). First ``warmup_steps`` classifier-only updates;
+    then each of the ``steps`` encoder steps is ``classifier_steps`` classifier updates followed by
+    one encoder update, every update on a fresh training batch of the top views.
+
+    Metrics at ``step % eval_every == 0`` (before that step's updates; step 0 is after warm-up):
+    ``accuracy`` (a separately fitted linear probe on the frozen :math:`g`), ``classifier_accuracy``
+    (the adversary :math:`h` on the whole test set, reusing the probe's test features), and, when
+    :math:`g` has ``inverse``, ``reconstruction_error`` :math:`\max|g^{-1}(g(x)) - x|` on the first
+    test batch.
+    """
+    if not isinstance(config, AdversarialConfig):
+        raise TypeError(
+            f"train_adversarial needs an AdversarialConfig, got {type(config).__name__}."
+        )
+    seed = check_int(seed, "seed", 0)
+    device = torch.device(device)
+    train, test = _load_data(config.dataset, data)
+    n_classes = int(max(train.labels.max(), test.labels.max())) + 1
+    enc_kwargs = dict(config.encoder_kwargs)
+
+    def build():
+        g = make_encoder(
+            config.encoder, input_dim=train.top.shape[1], init=config.init, **enc_kwargs
+        )
+        classifier = apply_init(nn.Linear(g.out_dim, n_classes), config.init)
+        return g, classifier
+
+    g, classifier = (m.to(device) for m in _init_models(seed, build))
+    clf_opt = torch.optim.Adam(classifier.parameters(), lr=config.classifier_lr, eps=ADAM_EPS)
+    enc_opt = torch.optim.Adam(g.parameters(), lr=config.encoder_lr, eps=ADAM_EPS)
+
+    train_gen = _stream_generator(seed, _STREAM_TRAIN)
+    batches = EpochBatches(len(train), config.batch_size, train_gen)
+    describe = {
+        "estimator": "adversarial",
+        "critic": "linear classifier",
+        "encoder": config.encoder,
+    }
+    lr_hint = f"classifier_lr={config.classifier_lr:g}, encoder_lr={config.encoder_lr:g}"
+    log = _LossLog(describe, lr_hint)
+    records = _Records()
+
+    def batch() -> tuple[torch.Tensor, torch.Tensor]:
+        idx = batches.next()
+        return train.top[idx].to(device), train.labels[idx].to(device)
+
+    def classifier_update(step: int, tag: str) -> None:
+        x, y = batch()
+        with torch.no_grad():
+            z = g(x)
+        loss = F.cross_entropy(classifier(z), y)
+        clf_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        clf_opt.step()
+        log.add(step, loss, tag=tag)
+
+    def encoder_update(step: int) -> None:
+        x, _ = batch()
+        loss = uniform_cross_entropy(classifier(g(x)))
+        enc_opt.zero_grad(set_to_none=True)
+        loss.backward()  # also leaves grads on h; classifier_update clears them before use
+        enc_opt.step()
+        log.add(step, loss, tag="encoder (uniform cross-entropy)")
+
+    def evaluate(step: int, elapsed: float) -> dict[str, float]:
+        log.flush()
+        with _eval_mode(g, classifier):
+            acc, f_test = _probe(
+                g, train.top, train.labels, test.top, test.labels, seed, describe, step, lr_hint
+            )
+            pred = classifier(f_test.to(device)).argmax(dim=1).cpu()
+            out = {
+                "accuracy": acc,
+                "classifier_accuracy": float((pred == test.labels).double().mean()),
+            }
+            if hasattr(g, "inverse"):
+                x = test.top[: config.batch_size].to(device)
+                out["reconstruction_error"] = float((g.inverse(g(x)) - x).abs().max())
+        for metric, value in out.items():
+            records.add(step, metric, value, elapsed)
+        return out
+
+    bar = _bar(config.steps, progress, f"adversarial {config.encoder}")
+    start = time.perf_counter()
+    try:
+        for _ in range(config.warmup_steps):
+            classifier_update(0, "classifier warm-up (cross-entropy)")
+        for step in range(config.steps):
+            if step % config.eval_every == 0:
+                last = evaluate(step, time.perf_counter() - start)
+                bar.set_postfix(
+                    acc=f"{last['accuracy']:.3f}",
+                    adversary=f"{last['classifier_accuracy']:.3f}",
+                    refresh=False,
+                )
+            for _ in range(config.classifier_steps):
+                classifier_update(step, "classifier (cross-entropy)")
+            encoder_update(step)
+            bar.update(1)
+        log.flush()
+    finally:
+        bar.close()
+    return records.frame()
+
+
+# --------------------------------------------------------------------------------------------------
+# §4: non-i.i.d. negatives
+# --------------------------------------------------------------------------------------------------
+
+
+def train_noniid(
+    config: NonIIDConfig,
+    seed: int,
+    *,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    data: None = None,
+) -> pd.DataFrame:
+    r"""Train a concat critic :math:`f(x, y)` alone on batches sharing one latent :math:`Z`.
+
+    Each step draws a fresh batch ``noniid_batch(batch_size, iid=config.iid)`` and ascends
+    ``training_objective(estimator, S)`` with Adam (lr ``config.lr``, eps 1e-7). Metric ``bound`` is
+    :math:`\hat I_{EST}(S)` of the *training* batch (before its update) at every ``eval_every``-th
+    step, as the official plot does (it smooths with a Gaussian filter, σ = 100 steps).
+    """
+    if not isinstance(config, NonIIDConfig):
+        raise TypeError(f"train_noniid needs a NonIIDConfig, got {type(config).__name__}.")
+    if data is not None:
+        raise ValueError("train_noniid draws its own Gaussian batches; call it with data=None.")
+    seed = check_int(seed, "seed", 0)
+    device = torch.device(device)
+    estimator = choose(config.estimator, ESTIMATORS, "estimator")
+
+    critic = _init_models(
+        seed,
+        lambda: make_critic(
+            "concat", 1, 1, init=config.init, hidden=config.hidden, layers=config.layers
+        ),
+    ).to(device)
+    optimizer = torch.optim.Adam(critic.parameters(), lr=config.lr, eps=ADAM_EPS)
+    train_gen = _stream_generator(seed, _STREAM_TRAIN)
+    describe = {"estimator": estimator, "critic": "concat", "encoder": "none"}
+    log = _LossLog(describe, f"lr={config.lr:g}")
+    rec_steps: list[int] = []
+    rec_elapsed: list[float] = []
+    rec_bounds: list[np.ndarray] = []
+    check_every = 1_000  # steps between divergence checks / progress updates (no per-step sync)
+
+    bar = _bar(config.steps, progress, f"non-iid {estimator} iid={config.iid}")
+    start = time.perf_counter()
+    try:
+        for step in range(config.steps):
+            x, y = noniid_batch(config.batch_size, iid=config.iid, generator=train_gen)
+            scores = critic(x.to(device), y.to(device))
+            objective = training_objective(estimator, scores)
+            loss = -objective
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if step % config.eval_every == 0:
+                log.add(step, loss, bound=_reported_bound(estimator, scores, objective))
+                rec_steps.append(step)
+                rec_elapsed.append(time.perf_counter() - start)
+            else:
+                log.add(step, loss)
+            if (step + 1) % check_every == 0 or step + 1 == config.steps:
+                rec_bounds.append(log.flush())
+                if len(rec_bounds[-1]):
+                    bar.set_postfix(bound=f"{rec_bounds[-1][-1]:.3f}", refresh=False)
+                bar.update(step + 1 - bar.n)
+    finally:
+        bar.close()
+    values = np.concatenate(rec_bounds) if rec_bounds else np.empty(0)
+    return _records_frame(rec_steps, ["bound"] * len(rec_steps), values, rec_elapsed)
