@@ -26,13 +26,13 @@ import os
 import platform
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 import pandas as pd
 import torch
 from myst_nb import glue
 
-REPO = Path.cwd().resolve().parent
+from mi_tutorial.pipeline import EXECUTION_LOG, REPO
+
 PACKAGES = [
     "mi-tutorial",
     "torch",
@@ -109,8 +109,7 @@ versions.style.hide(axis="index")
 # reading order, as recorded in `_build/execution.json` by the build pipeline.
 
 # %% tags=["remove-input"]
-log_path = REPO / "_build" / "execution.json"
-log = json.loads(log_path.read_text()) if log_path.exists() else {}
+log = json.loads(EXECUTION_LOG.read_text()) if EXECUTION_LOG.exists() else {}
 rows = [
     {
         "chapter": name,

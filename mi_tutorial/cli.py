@@ -4,6 +4,7 @@
 
     mi-tutorial data [--root PATH]          fetch/verify MNIST and say where it is
     mi-tutorial list                        the paper's experiments and the profiles
+    mi-tutorial book [--profile P] [--only NN ...] [--no-execute]   execute chapters, build the site
     mi-tutorial run EXPERIMENT [--profile book] [--seeds N | --seeds 0,3,7] [--force]
                    [--device cpu|cuda] [--jobs N] [--results DIR] [--quiet]
 
@@ -103,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the experiments and profiles",
         description="List the paper's experiments, their figures and the profiles.",
     )
+
+    book = sub.add_parser(
+        "book",
+        help="execute the chapters and build the site (options: mi-tutorial book --help)",
+        add_help=False,
+    )
+    book.add_argument("book_args", nargs=argparse.REMAINDER)  # handled in main()
 
     run = sub.add_parser(
         "run",
@@ -243,6 +251,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mi-tutorial``; returns the exit status (0 ok, 1 failure, 2 usage)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["book"]:  # everything after `book` belongs to the book pipeline's own parser
+        from .pipeline import main as build_book
+
+        return build_book(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -26,31 +25,32 @@ raise RuntimeError("boom in the third code cell")
 """
 
 
-def test_chapter_one_executes_at_the_smoke_profile(tmp_path):
-    source = tmp_path / "01_mutual_information.py"
-    shutil.copy(REPO / "book" / "01_mutual_information.py", source)
+FIGURE_CHAPTER = """# %% [markdown]
+# # A chapter with a figure
+
+# %% tags=["parameters"]
+PROFILE = "book"
+
+# %%
+import matplotlib.pyplot as plt
+
+plt.plot([0, 1], [0, PROFILE == "smoke"])
+plt.show()
+"""
+
+
+def test_a_chapter_executes_with_injected_parameters_and_keeps_its_figures(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # the pipeline must remove it for the kernel
+    source = tmp_path / "97_figure.py"
+    source.write_text(FIGURE_CHAPTER)
     seconds = pipeline.execute_chapter(source, {"PROFILE": "smoke"})
     assert seconds > 0
     nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and "hide-cell" in injected[0].metadata["tags"]
-    assert "'smoke'" in injected[0].source or '"smoke"' in injected[0].source
-    images = [
-        o
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if "image/png" in o.get("data", {})
-    ]
-    assert len(images) >= 3, "figures missing: is MPLBACKEND=Agg leaking into the kernel?"
-    errors = [
-        o
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if o.get("output_type") == "error"
-    ]
-    assert not errors
+    assert "smoke" in injected[0].source
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "MPLBACKEND=Agg leaked"
 
 
 def test_a_failing_cell_names_the_chapter_and_the_cell(tmp_path):
