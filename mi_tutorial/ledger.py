@@ -417,3 +417,135 @@ def evaluate_claims(
             }
         )
     return pd.DataFrame(rows)
+
+
+#: Values read off the paper's figures ([Fig] in the project's paper spec, about ±0.002 accuracy
+#: and ±0.1 nats), as (experiment, metric, config filter, [(step, value), ...]). Used to overlay the
+#: paper's curves on ours; they are the paper's numbers, not results of this project.
+PAPER_POINTS: tuple[tuple[str, str, dict, tuple[tuple[int, float], ...]], ...] = (
+    (
+        "bijective",
+        "accuracy",
+        {"estimator": "infonce"},
+        ((0, 0.862), (1000, 0.872), (5000, 0.889), (10000, 0.892), (20000, 0.896)),
+    ),
+    (
+        "bijective",
+        "accuracy",
+        {"estimator": "nwj"},
+        ((0, 0.862), (1000, 0.866), (5000, 0.879), (10000, 0.883), (20000, 0.890)),
+    ),
+    (
+        "bijective",
+        "bound",
+        {"estimator": "infonce"},
+        ((0, -1.3), (1000, 4.4), (5000, 4.7), (10000, 4.75), (20000, 4.75)),
+    ),
+    (
+        "bijective",
+        "bound",
+        {"estimator": "nwj"},
+        ((1000, 3.5), (5000, 4.8), (10000, 5.0), (20000, 5.7)),
+    ),
+    (
+        "adversarial",
+        "accuracy",
+        {},
+        (
+            (0, 0.86),
+            (400, 0.77),
+            (800, 0.45),
+            (1200, 0.46),
+            (1600, 0.51),
+            (2000, 0.46),
+            (2400, 0.41),
+            (2800, 0.555),
+            (3200, 0.50),
+            (3600, 0.48),
+            (4000, 0.48),
+        ),
+    ),
+    (
+        "residual",
+        "accuracy",
+        {"estimator": "infonce"},
+        ((0, 0.840), (1000, 0.869), (3000, 0.879), (20000, 0.880)),
+    ),
+    (
+        "residual",
+        "accuracy",
+        {"estimator": "nwj"},
+        ((0, 0.840), (1000, 0.860), (5000, 0.874), (10000, 0.880), (20000, 0.878)),
+    ),
+    (
+        "critic-capacity",
+        "accuracy",
+        {"critic": "bilinear", "estimator": "infonce"},
+        ((0, 0.80), (1000, 0.855), (20000, 0.880)),
+    ),
+    (
+        "critic-capacity",
+        "accuracy",
+        {"critic": "separable", "estimator": "infonce"},
+        ((0, 0.80), (1000, 0.851), (20000, 0.877)),
+    ),
+    (
+        "critic-capacity",
+        "accuracy",
+        {"critic": "concat", "estimator": "infonce"},
+        ((0, 0.80), (1000, 0.815), (20000, 0.856)),
+    ),
+    (
+        "critic-capacity",
+        "accuracy",
+        {"critic": "bilinear", "estimator": "nwj"},
+        ((0, 0.80), (20000, 0.870)),
+    ),
+    (
+        "critic-capacity",
+        "accuracy",
+        {"critic": "separable", "estimator": "nwj"},
+        ((0, 0.80), (20000, 0.866)),
+    ),
+    (
+        "critic-capacity",
+        "accuracy",
+        {"critic": "concat", "estimator": "nwj"},
+        ((0, 0.80), (20000, 0.855)),
+    ),
+    (
+        "encoder-vs-estimator",
+        "accuracy",
+        {"encoder": "convnet", "target": 4.0, "estimator": "infonce"},
+        ((0, 0.82), (1000, 0.890), (20000, 0.906)),
+    ),
+    (
+        "encoder-vs-estimator",
+        "accuracy",
+        {"encoder": "convnet", "target": 2.0, "estimator": "infonce"},
+        ((0, 0.82), (20000, 0.895)),
+    ),
+    (
+        "encoder-vs-estimator",
+        "accuracy",
+        {"encoder": "mlp", "target": 4.0, "estimator": "infonce"},
+        ((0, 0.80), (20000, 0.870)),
+    ),
+    (
+        "encoder-vs-estimator",
+        "accuracy",
+        {"encoder": "mlp", "target": 2.0, "estimator": "infonce"},
+        ((0, 0.80), (20000, 0.850)),
+    ),
+    ("noniid", "bound", {"iid": False, "estimator": "infonce"}, ((1000, 0.14), (18000, 0.21))),
+    ("noniid", "bound", {"iid": False, "estimator": "nwj"}, ((5000, 0.08), (20000, 0.11))),
+    ("noniid", "bound", {"iid": True, "estimator": "infonce"}, ((1000, 0.02), (20000, 0.02))),
+    ("noniid", "bound", {"iid": True, "estimator": "nwj"}, ((2000, 0.02), (20000, 0.02))),
+)
+
+
+def paper_points(experiment: str, metric: str) -> list[tuple[dict, tuple[tuple[int, float], ...]]]:
+    """The paper's read-off points for one experiment and metric, with their config filters."""
+    return [
+        (where, pts) for exp, met, where, pts in PAPER_POINTS if exp == experiment and met == metric
+    ]
