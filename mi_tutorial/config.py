@@ -36,6 +36,10 @@ class RunConfig:
     """Fields common to every run."""
 
     kind: ClassVar[str] = "base"
+    #: Fields added after results were first stored: left out of :meth:`key` while they hold their
+    #: default value, so every config that existed before them keeps its cache key (and its stored
+    #: runs). They always appear in :meth:`to_dict`, so record columns stay uniform.
+    key_omits_default: ClassVar[tuple[str, ...]] = ()
     experiment: str = "custom"
     profile: str = "custom"
     steps: int = 21_000
@@ -58,8 +62,16 @@ class RunConfig:
         return out
 
     def key(self) -> str:
-        """A short stable hash of the config (the results-store cache key)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        """A short stable hash of the config (the results-store cache key).
+
+        Fields named in ``key_omits_default`` are hashed only when they differ from their default.
+        """
+        data = self.to_dict()
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        for name in self.key_omits_default:
+            if data[name] == defaults[name]:
+                del data[name]
+        blob = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def replace(self, **changes: Any) -> RunConfig:
@@ -69,9 +81,16 @@ class RunConfig:
 @dataclass(frozen=True)
 class MultiViewConfig(RunConfig):
     r"""Two encoders :math:`g_1, g_2` on the two views, a critic :math:`f` and an estimator; maximise
-    :math:`I_{EST}(g_1(x^{(1)}); g_2(x^{(2)}))`, or minimise :math:`|I_{EST} - t|` when ``target`` is set."""
+    :math:`I_{EST}(g_1(x^{(1)}); g_2(x^{(2)}))`, or minimise :math:`|I_{EST} - t|` when ``target`` is set.
+
+    ``shared_encoder=True`` uses one encoder for both views (:math:`g_2 = g_1`, the metric-learning
+    setting of §4); ``estimator`` may also be a training-only objective such as ``"triplet"`` (see
+    :data:`mi_tutorial.estimators.OBJECTIVES`). ``shared_encoder`` is hashed only when True, so
+    the cache keys of the paper's configs are unchanged.
+    """
 
     kind: ClassVar[str] = "multiview"
+    key_omits_default: ClassVar[tuple[str, ...]] = ("shared_encoder",)
     encoder: str = "mlp"
     critic: str = "bilinear"
     estimator: str = "infonce"
@@ -85,6 +104,7 @@ class MultiViewConfig(RunConfig):
     eval_batches: int | None = (
         None  # test batches of batch_size for the bound; None = whole test set
     )
+    shared_encoder: bool = False  # g2 is g1 (both views go through one encoder)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -8,7 +8,8 @@ The three critics of Tschannen et al. (2020, §2 and §3.2), from least to most 
 * **separable** :math:`f(x, y) = \phi_1(x)^\top \phi_2(y)`,
 * **concat** ("MLP critic") :math:`f(x, y) = \phi([x, y])`,
 
-plus the parameter-free **inner** product :math:`x^\top y` of the metric-learning view (§4).
+plus the parameter-free **inner** product :math:`x^\top y` and **negative squared distance**
+:math:`-\lVert x - y \rVert^2` of the metric-learning view (§4).
 :func:`make_critic` builds one by name and applies the package's weight initialisation
 (Glorot-uniform weights, zero biases by default, like the official Keras code).
 """
@@ -24,7 +25,7 @@ from torch import Tensor, nn
 from ._validation import check_int, choose
 from .nn_init import apply_init
 
-CRITICS: tuple[str, ...] = ("inner", "bilinear", "separable", "concat")
+CRITICS: tuple[str, ...] = ("inner", "bilinear", "separable", "concat", "neg_sqdist")
 
 
 def _check_pair(x: Tensor, y: Tensor, dim_x: int | None, dim_y: int | None) -> None:
@@ -70,6 +71,28 @@ class InnerProductCritic(nn.Module):
                 f"and y {tuple(y.shape)}; use the bilinear critic for different sizes."
             )
         return x @ y.T
+
+
+class NegSquaredDistanceCritic(nn.Module):
+    r""":math:`f(x, y) = -\lVert x - y \rVert_2^2`, no parameters; ``x`` and ``y`` of equal size.
+
+    The similarity of distance-based metric learning (triplet loss, Schroff et al., 2015): with it,
+    :math:`S_{ii} - S_{ij} = d(x_i, y_j)^2 - d(x_i, y_i)^2`. Computed from the differences
+    :math:`x_i - y_j` (a [K, K, d] tensor), not from :math:`|x|^2 + |y|^2 - 2x^\top y`, so there is
+    no cancellation and :math:`S_{ij} \le 0` exactly.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        _check_pair(x, y, None, None)
+        if x.shape[1] != y.shape[1]:
+            raise ValueError(
+                f"the neg_sqdist critic needs codes of equal size, got x {tuple(x.shape)} "
+                f"and y {tuple(y.shape)}; use the bilinear critic for different sizes."
+            )
+        return -(x[:, None, :] - y[None, :, :]).square().sum(dim=-1)
 
 
 class BilinearCritic(nn.Module):
@@ -171,6 +194,7 @@ _CLASSES: dict[str, type[nn.Module]] = {
     "bilinear": BilinearCritic,
     "separable": SeparableCritic,
     "concat": ConcatCritic,
+    "neg_sqdist": NegSquaredDistanceCritic,
 }
 
 
@@ -196,13 +220,13 @@ def make_critic(
             f"critic {name!r} got unexpected keyword argument(s) {', '.join(unknown)}; "
             f"it accepts: {options}."
         )
-    if name == "inner":
+    if name in ("inner", "neg_sqdist"):
         if dim_x != dim_y:
             raise ValueError(
-                f"the inner-product critic needs dim_x == dim_y, got {dim_x} and {dim_y}; "
+                f"the {name} critic needs dim_x == dim_y, got {dim_x} and {dim_y}; "
                 "use 'bilinear' for codes of different sizes."
             )
-        critic: nn.Module = InnerProductCritic()
+        critic: nn.Module = cls()
     else:
         critic = cls(dim_x, dim_y, **kwargs)
     return apply_init(critic, init)

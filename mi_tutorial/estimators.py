@@ -38,6 +38,19 @@ ESTIMATORS: tuple[str, ...] = ("infonce", "nwj", "tuba", "dv", "js", "interpolat
 #: Estimators whose critic is trained with a different objective than the one reported.
 TRAINED_WITH_JS: tuple[str, ...] = ("js", "smile")
 
+#: Training objectives that are *not* MI estimators (no bound): the metric-learning losses of §4.
+#: :func:`estimate` reports :func:`infonce` of the same scores for them (a valid bound on
+#: :math:`I(g_1(X^{(1)}); g_2(X^{(2)}))` for any critic), :func:`training_objective` returns the
+#: negated loss.
+LOSSES: tuple[str, ...] = ("triplet",)
+
+#: Everything a trainer accepts as ``estimator``: the MI estimators, then the losses.
+OBJECTIVES: tuple[str, ...] = (*ESTIMATORS, *LOSSES)
+
+#: Default margin of :func:`triplet_loss`, in units of the scores (for the ``neg_sqdist`` critic: a
+#: squared Euclidean distance between unnormalised codes, so it only fixes the codes' scale).
+TRIPLET_MARGIN = 1.0
+
 
 # --------------------------------------------------------------------------------------------------
 # Helpers
@@ -303,6 +316,27 @@ def k_pair_loss(scores: Tensor) -> Tensor:
     return torch.logaddexp(z.new_zeros(()), z).mean()
 
 
+def triplet_loss(scores: Tensor, margin: float = TRIPLET_MARGIN) -> Tensor:
+    r"""The triplet (hinge) loss with **one negative per anchor**, on the score matrix:
+
+    .. math:: L_{triplet} = \frac{1}{K}\sum_{i=1}^K
+              \max\big(0,\; m - S_{ii} + S_{i, n(i)}\big), \qquad n(i) = (i + 1) \bmod K.
+
+    Anchor :math:`x_i`, positive :math:`y_i`, negative :math:`y_{n(i)}`: the loss is zero once the
+    positive outscores the negative by the margin :math:`m`. With the ``neg_sqdist`` critic
+    :math:`S_{ij} = -\lVert \phi(x_i) - \phi(y_j) \rVert^2` this is the classic
+    :math:`\max(0, m + d(a, p)^2 - d(a, n)^2)` of Schroff et al. (2015). Batches are drawn in random
+    order, so the cyclic neighbour :math:`n(i)` is a random other example. It is a training loss,
+    not an MI bound: compare :func:`k_pair_loss`, which uses all :math:`K - 1` negatives.
+    """
+    scores = _check_scores(scores)
+    m = check_float(margin, "margin")
+    if m < 0:
+        raise ValueError(f"margin must be >= 0, got {margin}.")
+    negatives = scores.roll(-1, dims=1).diagonal()  # S[i, (i + 1) mod K]
+    return torch.relu(m - scores.diagonal() + negatives).mean()
+
+
 # --------------------------------------------------------------------------------------------------
 # MINE: DV with the moving-average gradient correction
 # --------------------------------------------------------------------------------------------------
@@ -382,12 +416,16 @@ _REPORTED: dict[str, Callable[..., Tensor]] = {
     "js": js_nwj,
     "interpolated": interpolated,
     "smile": smile,
+    "triplet": infonce,  # a loss, not a bound: the InfoNCE bound of its scores is reported
 }
 
+#: The training losses of :data:`LOSSES` (minimised; :func:`training_objective` negates them).
+_LOSS_FNS: dict[str, Callable[..., Tensor]] = {"triplet": triplet_loss}
 
-def _bind(name: str, kwargs: dict) -> dict:
+
+def _bind(name: str, kwargs: dict, fn: Callable[..., Tensor] | None = None) -> dict:
     """Check ``kwargs`` against the estimator's signature; a TypeError lists the accepted ones."""
-    params = list(inspect.signature(_REPORTED[name]).parameters)[1:]
+    params = list(inspect.signature(fn or _REPORTED[name]).parameters)[1:]
     unknown = sorted(set(kwargs) - set(params))
     if unknown:
         accepted = ", ".join(params) if params else "no keyword arguments"
@@ -404,8 +442,10 @@ def estimate(name: str, scores: Tensor, **kw) -> Tensor:
     ``"js"`` reports :func:`js_nwj` (NWJ on :math:`S + 1`); ``"smile"`` reports :func:`smile`;
     the others report the bound of the same name. Keyword arguments go to that function
     (``log_baseline`` for tuba / interpolated, ``alpha`` for interpolated, ``clip`` for smile).
+    A training loss of :data:`LOSSES` (``"triplet"``) is not a bound: for it the :func:`infonce`
+    bound of the same scores is reported (no keyword arguments).
     """
-    name = choose(name, ESTIMATORS, "estimator")
+    name = choose(name, OBJECTIVES, "estimator")
     return _REPORTED[name](scores, **_bind(name, kw))
 
 
@@ -415,9 +455,12 @@ def training_objective(name: str, scores: Tensor, **kw) -> Tensor:
     Equal to :func:`estimate` except for ``"js"`` and ``"smile"``, whose critics are trained with
     the f-GAN Jensen–Shannon objective :func:`js_fgan` (Poole et al., 2019; Song & Ermon, 2020).
     Accepts the same keyword arguments as :func:`estimate` (those of the reported value are checked
-    and, for JS-trained estimators, do not change the objective).
+    and, for JS-trained estimators, do not change the objective). For a loss of :data:`LOSSES` it
+    returns the negated loss, e.g. :math:`-L_{triplet}` (keyword ``margin``).
     """
-    name = choose(name, ESTIMATORS, "estimator")
+    name = choose(name, OBJECTIVES, "estimator")
+    if name in _LOSS_FNS:
+        return -_LOSS_FNS[name](scores, **_bind(name, kw, _LOSS_FNS[name]))
     kw = _bind(name, kw)
     if name in TRAINED_WITH_JS:
         return js_fgan(scores)

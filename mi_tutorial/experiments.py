@@ -9,7 +9,12 @@ residual                E3    Fig. 2, 5       residual MLPs that may become ill-
 critic-capacity         E4    Fig. 3, 6       bilinear vs separable vs concat critics
 encoder-vs-estimator    E5    Fig. 4a/b, 7    MLP vs ConvNet at matched :math:`I_{EST} = t`
 noniid                  E6    Fig. 4c         :math:`I_{NCE}`, :math:`I_{NWJ}` with dependent negatives
+initialisation          R1    (none)          ours: Glorot-uniform vs PyTorch-default init of E4's MLP
+metric-learning         R2    (none)          ours: InfoNCE vs K-pair (shared encoder) vs triplet loss
 ======================  ====  ==============  ============================================================
+
+E1–E6 are the paper's; R1 is a finding of this reproduction and R2 an experiment the paper argues
+for (§4) but does not run (neither is in the paper).
 
 Profiles:
 
@@ -99,6 +104,25 @@ EXPERIMENTS: dict[str, Experiment] = {
             "A concat critic on 2-d Gaussian pairs whose batch shares one latent: with dependent "
             "negatives I_NCE and I_NWJ exceed the true MI (0.0204 nats); with i.i.d. pairs not.",
         ),
+        Experiment(
+            "initialisation",
+            "R1",
+            "(none; ours)",
+            "Weight initialisation",
+            "Not in the paper, a finding of this reproduction: E4's MLP encoders + bilinear "
+            "critic + I_NCE with Glorot-uniform weights and zero biases (the Keras default of the "
+            "official code) vs PyTorch's default initialisation.",
+        ),
+        Experiment(
+            "metric-learning",
+            "R2",
+            "(none; ours)",
+            "Metric-learning objectives",
+            "Argued in §4 but not run in the paper: E4's MLP encoder trained with InfoNCE + "
+            "bilinear critic (separate encoders), InfoNCE with a shared encoder and inner-product "
+            "critic (= Sohn's multi-class K-pair loss), and a triplet loss with one negative per "
+            "anchor; linear-probe accuracy at equal steps.",
+        ),
     )
 }
 
@@ -149,6 +173,8 @@ SCHEDULES: dict[str, dict[str, tuple[int, int]]] = {
         "critic-capacity": (21_000, 1_000),
         "encoder-vs-estimator": (21_000, 1_000),
         "noniid": (20_000, 1),  # training-batch bound at every step, smoothed when plotted
+        "initialisation": (21_000, 1_000),  # E4's schedule
+        "metric-learning": (21_000, 1_000),  # E4's schedule
     },
     "book": {
         "bijective": (2_001, 500),
@@ -157,6 +183,8 @@ SCHEDULES: dict[str, dict[str, tuple[int, int]]] = {
         "critic-capacity": (3_001, 500),
         "encoder-vs-estimator": (3_001, 1_000),
         "noniid": (5_000, 1),
+        "initialisation": (3_001, 500),
+        "metric-learning": (3_001, 500),
     },
     "smoke": {name: (21, 10) for name in EXPERIMENTS} | {"noniid": (20, 1)},
 }
@@ -172,15 +200,15 @@ SCHEDULES: dict[str, dict[str, tuple[int, int]]] = {
 #: book runs I_NCE only (the paper profile runs both) and evaluates every 1,000 steps as the paper.
 BOOK_BUDGET = """\
 E1 bijective    2 runs × (2,000 steps × ≈45 ms + 5 evals × ≈4 s)                       ≈ 3.7 min
-E2 adversarial  1,200 × (10 classifier updates on a frozen forward ≈8 ms + 1 encoder
-                update ≈23 ms) + 300 warm-up × 8 ms + 7 probes × ≈4 s                  ≈ 2.6 min
+E2 adversarial  2 lr settings × (1,200 × (10 classifier updates on a frozen forward ≈8 ms
+                + 1 encoder update ≈23 ms) + 300 warm-up × 8 ms + 7 probes × ≈4 s)     ≈ 5.2 min
 E3 residual     2 runs × (3,000 × 10.5 ms + 7 evals × (probe ≈3 s + Jacobians ≈3 s))    ≈ 2.5 min
 E4 critics      2 estimators × 3,000 × (4 + 5 + 12) ms + 6 runs × 7 evals × ≈2 s        ≈ 3.5 min
 E5 encoders     I_NCE only: MLP 2 runs × (3,000 × 4 ms + 4 evals × 2 s)                ≈ 0.7 min
                 ConvNet 2 runs × (3,000 × 75 ms + 4 evals × ≈10 s)                     ≈ 8.8 min
 E6 noniid       4 runs × 5,000 steps × ≈4.6 ms                                         ≈ 1.5 min
-total                                                                                  ≈ 23 min
-leaving ≈ 7 min of the 30 for the other chapters, kernel starts and the HTML build.
+total                                                                                  ≈ 26 min
+leaving ≈ 4 min of the 30 for the other chapters, kernel starts and the HTML build.
 """
 
 
@@ -222,11 +250,17 @@ def _bijective(profile: str) -> list[RunConfig]:
     ]
 
 
+#: E2's (classifier, encoder) Adam learning rates: the paper's App. B and the official notebook's
+#: ``train_adversarial(lr=1e-3)`` (encoder lr = 0.01 × lr). Every profile runs both, paper's first:
+#: with 1e-6 an encoder weight moves by at most ≈1e-6 per step, so in a short run the RealNVP
+#: barely leaves its initial permutation.
+ADVERSARIAL_LRS = {"paper": (1e-4, 1e-6), "notebook": (1e-3, 1e-5)}
+
+
 def _adversarial(profile: str) -> list[RunConfig]:
     steps, eval_every = SCHEDULES[profile]["adversarial"]
-    # Learning rates and coupling follow the paper's App. B: classifier 1e-4, encoder 1e-6,
-    # shift-only RealNVP "as in Fig. 1a". The official notebook instead uses 1e-3 / 1e-5 and an
-    # affine coupling (scale = 1e-7 + softplus); both keep the 100:1 ratio and are bijective.
+    # Coupling follows the paper's App. B: shift-only RealNVP "as in Fig. 1a". The official
+    # notebook uses an affine coupling (scale = 1e-7 + softplus); both are bijective.
     fields: dict = {
         "paper": {"warmup_steps": 1_000},
         "book": {"warmup_steps": 300},  # 1,200 steps can't afford the paper's 1,000 warm-up ones
@@ -243,11 +277,12 @@ def _adversarial(profile: str) -> list[RunConfig]:
             eval_every=eval_every,
             encoder="realnvp",
             encoder_kwargs=ENCODER_SIZES[profile]["realnvp"],
-            classifier_lr=1e-4,
-            encoder_lr=1e-6,
+            classifier_lr=classifier_lr,
+            encoder_lr=encoder_lr,
             classifier_steps=classifier_steps,
             **fields,
         )
+        for classifier_lr, encoder_lr in ADVERSARIAL_LRS.values()
     ]
 
 
@@ -287,6 +322,45 @@ def _critic_kwargs(critic: str, profile: str) -> dict:
     if profile == "smoke" and critic != "bilinear":
         return {"hidden": 16, "out": 16} if critic == "separable" else {"hidden": 16, "layers": 1}
     return CRITIC_KWARGS[critic]
+
+
+def _initialisation(profile: str) -> list[RunConfig]:
+    """R1: critic-capacity's MLP + bilinear + I_NCE run, once per weight-initialisation scheme."""
+    return [
+        _multiview(
+            "initialisation",
+            profile,
+            "mlp",
+            critic="bilinear",
+            estimator="infonce",
+            critic_kwargs=_critic_kwargs("bilinear", profile),
+            init=init,
+        )
+        for init in ("glorot", "torch")
+    ]
+
+
+#: R2's variants: (critic, objective, shared encoder). (a) is E4's MLP + bilinear + I_NCE run.
+METRIC_LEARNING_VARIANTS: tuple[tuple[str, str, bool], ...] = (
+    ("bilinear", "infonce", False),  # (a) the paper's setup: g1, g2 separate, f(x, y) = x^T W y
+    ("inner", "infonce", True),  # (b) g1 = g2, f(x, y) = x^T y: I_NCE = log K - L_K-pair-mc
+    ("neg_sqdist", "triplet", True),  # (c) g1 = g2, triplet loss on -||x - y||^2, margin 1
+)
+
+
+def _metric_learning(profile: str) -> list[RunConfig]:
+    """R2: one MLP-encoder run per metric-learning variant (see METRIC_LEARNING_VARIANTS)."""
+    return [
+        _multiview(
+            "metric-learning",
+            profile,
+            "mlp",
+            critic=critic,
+            estimator=objective,
+            shared_encoder=shared,
+        )
+        for critic, objective, shared in METRIC_LEARNING_VARIANTS
+    ]
 
 
 def _encoder_vs_estimator(profile: str) -> list[RunConfig]:
@@ -333,6 +407,8 @@ _BUILDERS: dict[str, Callable[[str], list[RunConfig]]] = {
     "critic-capacity": _critic_capacity,
     "encoder-vs-estimator": _encoder_vs_estimator,
     "noniid": _noniid,
+    "initialisation": _initialisation,
+    "metric-learning": _metric_learning,
 }
 
 # Number of seeds (0, 1, …, n-1) per profile; the paper's single-run figures stay single runs.
@@ -424,7 +500,17 @@ def _variant(config: RunConfig) -> tuple:
     """What distinguishes the runs *within* an experiment (independent of the profile's sizes)."""
     return tuple(
         (name, getattr(config, name))
-        for name in ("kind", "encoder", "critic", "estimator", "target", "iid")
+        for name in (
+            "kind",
+            "encoder",
+            "critic",
+            "estimator",
+            "target",
+            "iid",
+            "init",
+            "classifier_lr",
+            "encoder_lr",
+        )
         if hasattr(config, name)
     )
 
@@ -443,7 +529,8 @@ def profile_deviations(experiment: str, profile: str) -> list[str]:
         out.append(f"{n_ours} seed(s) per run instead of {n_paper}")
     missing = {_variant(c) for c in paper} - {_variant(c) for c in ours}
     for variant in sorted(missing, key=str):
-        out.append("not run: " + ", ".join(f"{k}={_fmt(v)}" for k, v in variant[1:]))
+        shown = [(k, v) for k, v in variant[1:] if (k, v) != ("init", "glorot")]  # the default
+        out.append("not run: " + ", ".join(f"{k}={_fmt(v)}" for k, v in shown))
     by_variant = {_variant(c): c for c in paper}
     diffs: dict[str, tuple[set, set]] = {}
     for config in ours:

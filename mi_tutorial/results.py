@@ -186,14 +186,29 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``: fsynced temporary file in the same directory, then os.replace."""
+def _write_temp(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a fsynced temporary file next to ``path`` and return its path.
+
+    On any error (a full disk, an interrupt) the temporary file is removed before re-raising, so
+    nothing half-written is left behind.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``: fsynced temporary file in the same directory, then os.replace."""
+    tmp = _write_temp(path, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -376,18 +391,44 @@ class ResultsStore:
             **environment_info(device),
         }
         blob = (json.dumps(meta, indent=1, default=list, sort_keys=False) + "\n").encode()
+        target, temps = csv_path.parent, []
         try:
             csv_path.parent.mkdir(parents=True, exist_ok=True)
             with _locked(json_path.with_suffix(".lock"), exclusive=True):
-                _atomic_write(csv_path, data)
-                _atomic_write(json_path, blob)
+                # Both files are written to fsynced temporaries *before* either is moved into
+                # place, so a full disk (or any write error) leaves the previous pair, or
+                # nothing, never a new CSV next to an old JSON.
+                for target, content in ((csv_path, data), (json_path, blob)):
+                    temps.append(_write_temp(target, content))
+                for target, tmp in zip((csv_path, json_path), temps, strict=True):
+                    os.replace(tmp, target)
             _fsync_dir(csv_path.parent)
         except OSError as err:
+            for tmp in temps:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
             raise ResultsStoreError(
-                f"cannot write results under {csv_path.parent}: {err}. Choose a writable folder "
+                f"cannot write {target}: {err}. Free some disk space, or choose a writable folder "
                 f"with --results DIR or the environment variable {RESULTS_ENV}."
             ) from err
         return csv_path
+
+    def check_writable(self) -> None:
+        """Raise :class:`ResultsStoreError` unless a file can be created under the root.
+
+        :func:`run_sweep` calls this before training anything, so an unwritable ``--results``
+        folder fails at once instead of after the first (possibly hours-long) run.
+        """
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".write-test.", suffix=".tmp")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as err:
+            raise ResultsStoreError(
+                f"cannot write results under {self.root}: {err}. Choose a writable folder with "
+                f"--results DIR or the environment variable {RESULTS_ENV}."
+            ) from err
 
 
 # --------------------------------------------------------------------------------------------------
@@ -444,6 +485,8 @@ def run_sweep(
     pairs = list(dict.fromkeys((c, s) for c in configs for s in seeds))  # dedupe, keep order
 
     todo = [(c, s) for c, s in pairs if force or not store.has(c, s)]
+    if todo:
+        store.check_writable()  # fail before training, not after the first run
     start = time.perf_counter()
     if todo and n_jobs == 1:
         for config, seed in todo:

@@ -46,14 +46,14 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ._validation import check_int, choose
 from .config import AdversarialConfig, MultiViewConfig, NonIIDConfig, RunConfig
 from .critics import make_critic
 from .data import TwoViews, add_shared_noise, digits_views, load_views, noniid_batch
 from .encoders import make_encoder
-from .estimators import ESTIMATORS, TRAINED_WITH_JS, estimate, training_objective
+from .estimators import ESTIMATORS, OBJECTIVES, TRAINED_WITH_JS, estimate, training_objective
 from .evaluation import encode, jacobian_log_condition, linear_probe
 from .nn_init import apply_init
 
@@ -286,14 +286,18 @@ def _probe(
 
 def _reported_bound(estimator: str, scores: torch.Tensor, objective: torch.Tensor) -> torch.Tensor:
     """The reported bound of a training batch, reusing the objective where the two coincide."""
-    if estimator not in TRAINED_WITH_JS:
+    if estimator in ESTIMATORS and estimator not in TRAINED_WITH_JS:
         return objective.detach()
     with torch.no_grad():
         return estimate(estimator, scores.detach())
 
 
 def _bar(total: int, progress: bool, desc: str):
-    return tqdm(total=total, disable=not progress, desc=desc, leave=False, mininterval=0.5)
+    """A text progress bar on a terminal. ``disable=None`` lets tqdm switch it off when stderr is
+    not a TTY (papermill-executed chapters, CI logs), so executed notebooks stay free of bar noise."""
+    return tqdm(
+        total=total, disable=None if progress else True, desc=desc, leave=False, mininterval=0.5
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -338,6 +342,7 @@ def train_multiview(
     device: str | torch.device = "cpu",
     progress: bool = True,
     data: tuple[TwoViews, TwoViews] | None = None,
+    models: dict[str, nn.Module] | None = None,
 ) -> pd.DataFrame:
     r"""Maximise :math:`\hat I_{EST}(g_1(X^{(1)}); g_2(X^{(2)}))`, or minimise :math:`L_t`.
 
@@ -351,13 +356,27 @@ def train_multiview(
     with ``eval_jacobian``, ``logcond`` (one row per input: :math:`\log\sigma_{max}/\sigma_{min}`
     of the Jacobian of :math:`g_1` at 128 random noisy training inputs; the official code used the
     current training batch).
+
+    ``models``: if a dict is given, the trained modules are stored in it under ``"g1"``, ``"g2"``
+    and ``"critic"`` when training ends (to inspect them, e.g. ``RealNVP.inverse``); the records
+    are unaffected.
+
+    With ``shared_encoder`` one encoder :math:`g_1` encodes both views (:math:`g_2 = g_1`, the
+    metric-learning setting); ``estimator`` may be a loss of
+    :data:`mi_tutorial.estimators.LOSSES` (``"triplet"``), whose ``bound`` is the InfoNCE bound of
+    the same scores.
     """
     if not isinstance(config, MultiViewConfig):
         raise TypeError(f"train_multiview needs a MultiViewConfig, got {type(config).__name__}.")
     seed = check_int(seed, "seed", 0)
     device = torch.device(device)
-    estimator = choose(config.estimator, ESTIMATORS, "estimator")
+    estimator = choose(config.estimator, OBJECTIVES, "estimator")
     train, test = _load_data(config.dataset, data)
+    if config.shared_encoder and train.top.shape[1] != train.bottom.shape[1]:
+        raise ValueError(
+            f"shared_encoder=True needs views of equal size, got {train.top.shape[1]} and "
+            f"{train.bottom.shape[1]} features; use separate encoders (shared_encoder=False)."
+        )
     if len(test) < config.batch_size:
         raise ValueError(
             f"the test set has {len(test)} examples, fewer than batch_size="
@@ -369,8 +388,12 @@ def train_multiview(
         g1 = make_encoder(
             config.encoder, input_dim=train.top.shape[1], init=config.init, **enc_kwargs
         )
-        g2 = make_encoder(
-            config.encoder, input_dim=train.bottom.shape[1], init=config.init, **enc_kwargs
+        g2 = (
+            g1
+            if config.shared_encoder
+            else make_encoder(
+                config.encoder, input_dim=train.bottom.shape[1], init=config.init, **enc_kwargs
+            )
         )
         critic = make_critic(
             config.critic, g1.out_dim, g2.out_dim, init=config.init, **critic_kwargs
@@ -378,7 +401,8 @@ def train_multiview(
         return g1, g2, critic
 
     g1, g2, critic = (m.to(device) for m in _init_models(seed, build))
-    params = [*g1.parameters(), *g2.parameters(), *critic.parameters()]
+    modules = (g1, critic) if g2 is g1 else (g1, g2, critic)
+    params = [p for m in modules for p in m.parameters()]
     optimizer = torch.optim.Adam(params, lr=config.lr, eps=ADAM_EPS)
 
     train_gen = _stream_generator(seed, _STREAM_TRAIN)
@@ -425,7 +449,11 @@ def train_multiview(
             n = min(JACOBIAN_SAMPLES, len(train))
             idx = torch.randperm(len(train), generator=eval_gen)[:n]
             x = _independent_noise(train.top[idx], noise, eval_gen)
-            logcond = np.asarray(jacobian_log_condition(g1, x), dtype=np.float64)  # eval mode
+            # scipy's single-threaded SVD: ≈3× faster than torch's on near-identity 392×392
+            # Jacobians on 2 shared cores (5.6 s vs 15.1 s for 128); values agree to ~1e-14.
+            logcond = np.asarray(
+                jacobian_log_condition(g1, x, svd_backend="scipy"), dtype=np.float64
+            )  # eval mode
             for value in logcond:
                 records.add(step, "logcond", value, elapsed)
         return out
@@ -457,6 +485,8 @@ def train_multiview(
         log.flush()
     finally:
         bar.close()
+    if models is not None:
+        models.update(g1=g1, g2=g2, critic=critic)
     return records.frame()
 
 

@@ -48,7 +48,7 @@ def test_bilinear_392():
 
 @pytest.mark.parametrize("name", C.CRITICS)
 def test_output_shape(name):
-    dy = 7 if name == "inner" else 5
+    dy = 7 if name in ("inner", "neg_sqdist") else 5  # parameter-free: equal sizes
     critic = C.make_critic(name, 7, dy).double()
     x, y = codes(9, 7, dy)
     assert critic(x, y).shape == (9, 9)

@@ -11,7 +11,16 @@ from mi_tutorial import experiments as ex
 from mi_tutorial.config import PROFILES, AdversarialConfig, MultiViewConfig, NonIIDConfig
 from mi_tutorial.results import ResultsStore
 
-IDS = ["bijective", "adversarial", "residual", "critic-capacity", "encoder-vs-estimator", "noniid"]
+IDS = [
+    "bijective",
+    "adversarial",
+    "residual",
+    "critic-capacity",
+    "encoder-vs-estimator",
+    "noniid",
+    "initialisation",
+    "metric-learning",
+]
 
 
 def fake_run(config, seed, *, device="cpu", progress=True):
@@ -24,7 +33,7 @@ def fake_run(config, seed, *, device="cpu", progress=True):
 def test_registry_order_and_descriptions():
     assert ex.experiment_ids() == IDS
     codes = [ex.EXPERIMENTS[i].code for i in IDS]
-    assert codes == ["E1", "E2", "E3", "E4", "E5", "E6"]
+    assert codes == ["E1", "E2", "E3", "E4", "E5", "E6", "R1", "R2"]
     assert "Fig. 3" in ex.describe("critic-capacity") and ex.describe("noniid").startswith("E6")
 
 
@@ -58,7 +67,7 @@ def test_paper_profile_matches_the_paper():
             "init_std": 1e-4,
         }
     # E2: one run, 4,001 steps, probe every 400, paper learning rates, 10:1, 1k warm-up.
-    (e2,) = ex.get_configs("adversarial", "paper")
+    e2, e2_notebook = ex.get_configs("adversarial", "paper")  # paper App. B lrs first
     assert isinstance(e2, AdversarialConfig)
     assert (e2.steps, e2.eval_every, e2.classifier_lr, e2.encoder_lr) == (4001, 400, 1e-4, 1e-6)
     assert (e2.classifier_steps, e2.warmup_steps) == (10, 1000)
@@ -102,7 +111,7 @@ def test_book_schedules_evaluate_the_last_update_and_shrink_realnvp():
     e5_deviations = ex.profile_deviations("encoder-vs-estimator", "book")
     assert sum("not run:" in line and "estimator=nwj" in line for line in e5_deviations) == 4
     assert "eval_batches: 20 batches (paper: the whole test set)" in e5_deviations
-    (e2,) = ex.get_configs("adversarial", "book")
+    e2 = ex.get_configs("adversarial", "book")[0]
     assert (e2.steps, e2.eval_every, e2.warmup_steps) == (1201, 200, 300)
     assert dict(e2.encoder_kwargs)["couplings"] == 10
 
