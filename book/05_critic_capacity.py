@@ -25,7 +25,6 @@
 
 # %% tags=["remove-cell"]
 import math
-import warnings
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -33,7 +32,7 @@ from IPython.display import display
 from myst_nb import glue
 
 from mi_tutorial import experiments
-from mi_tutorial.analysis import metric_frame
+from mi_tutorial.analysis import value_at
 from mi_tutorial.critics import make_critic
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.encoders import count_parameters, make_encoder
@@ -41,9 +40,6 @@ from mi_tutorial.evaluation import pixel_baseline
 from mi_tutorial.plotting import plot_curves, use_book_style
 
 use_book_style()
-with warnings.catch_warnings():  # tqdm warns once in notebooks without ipywidgets
-    warnings.simplefilter("ignore")
-    import tqdm.auto  # noqa: F401
 
 # %% tags=["parameters"]
 PROFILE = "book"  # "smoke" | "book" | "paper"
@@ -61,26 +57,6 @@ LOG_K = math.log(CONFIGS[0].batch_size)
 #: Differences in accuracy below this count as ties in the verdicts (a stated choice: with a
 #: single seed per run there is no error bar to decide smaller ones).
 TIE = 0.003
-
-
-def show_deviations() -> None:
-    """Print how this profile departs from the paper for this experiment."""
-    lines = experiments.profile_deviations(EXPERIMENT, PROFILE)
-    print(f"Profile {PROFILE!r}: deviations from the paper for {EXPERIMENT!r}:")
-    for line in lines or ["none (this is the paper's configuration)"]:
-        print(f"  - {line}")
-
-
-def value_at(records: pd.DataFrame, metric: str, step: int | None = None, **where) -> float:
-    """Mean over seeds of ``metric`` at the last evaluation at or before ``step`` (default: the
-    last one), for the runs matching ``where``."""
-    rows = metric_frame(records, metric)
-    for column, value in where.items():
-        rows = rows[rows[column] == value]
-    per_step = rows.groupby(["step", "seed"])["value"].mean().groupby("step").mean()
-    if step is not None:
-        per_step = per_step[per_step.index <= step]
-    return float(per_step.iloc[-1])
 
 
 def holds(a: float, relation: str, b: float, tie: float = TIE) -> bool:
@@ -203,7 +179,7 @@ glue("ch5_log_k", LOG_K, display=False)
 # $g_1(x^{(1)})$ and compute the bound on test batches. The runs of this profile:
 
 # %%
-show_deviations()
+experiments.print_deviations(EXPERIMENT, PROFILE)
 print()
 print(pd.DataFrame([c.to_dict() for c in CONFIGS])[["critic", "estimator", "steps", "eval_every"]])
 

@@ -25,7 +25,6 @@
 
 # %% tags=["remove-cell"]
 import math
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -49,7 +48,6 @@ from mi_tutorial.estimators import TRIPLET_MARGIN, infonce, k_pair_loss
 from mi_tutorial.plotting import plot_curves, smooth, use_book_style
 
 use_book_style()
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
 
 # %% tags=["parameters"]
 PROFILE = "book"  # "smoke" | "book" | "paper"
@@ -65,14 +63,6 @@ VARIANT_NAMES = {  # critic -> label used in the figures and tables
     "inner": "(b) InfoNCE, inner product, g1 = g2 (K-pair)",
     "neg_sqdist": "(c) triplet, −‖·‖², g1 = g2",
 }
-
-
-def show_deviations(experiment: str) -> None:
-    """Print how this profile departs from the paper's setup for one experiment."""
-    lines = experiments.profile_deviations(experiment, PROFILE)
-    print(f"Profile {PROFILE!r}: deviations from the paper's setup for {experiment!r}:")
-    for line in lines or ["none (this is the paper's configuration)"]:
-        print(f"  - {line}")
 
 
 def fmt(value) -> str:
@@ -274,7 +264,7 @@ glue("ch7_nce_max", float(identity["I_NCE"].max()), display=False)
 
 # %%
 glue("ch7_margin", float(TRIPLET_MARGIN), display=False)
-show_deviations("metric-learning")
+experiments.print_deviations("metric-learning", PROFILE)
 ml = experiments.run("metric-learning", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
 ml["variant"] = ml["critic"].map(VARIANT_NAMES)
 
@@ -423,7 +413,7 @@ TRUE_MI = noniid_true_mi()
 COND_MI = gaussian_mi_from_cov(np.asarray(NONIID_NOISE_COV), dim_x=1)
 glue("ch7_true_mi", float(TRUE_MI), display=False)
 glue("ch7_cond_mi", float(COND_MI), display=False)
-show_deviations("noniid")
+experiments.print_deviations("noniid", PROFILE)
 noniid = experiments.run("noniid", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
 ESTIMATOR_NAMES = {"infonce": "I_NCE", "nwj": "I_NWJ"}
 SIGMA = 100.0  # smoothing in steps, as the paper's plot

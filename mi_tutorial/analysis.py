@@ -63,3 +63,24 @@ def mean_at(records: pd.DataFrame, metric: str, step: int | None = None, **where
     if rows.empty:
         raise ValueError(f"no {metric!r} records match {where}")
     return float(rows.groupby("seed")["value"].mean().mean())
+
+
+def curve(records: pd.DataFrame, metric: str, **where) -> pd.Series:
+    """Mean over seeds of ``metric`` per step (per-sample rows averaged per seed first), for the
+    runs whose columns match ``where``."""
+    rows = metric_frame(records, metric)
+    for column, value in where.items():
+        rows = rows[rows[column] == value]
+    if rows.empty:
+        raise ValueError(f"no {metric!r} records match {where}")
+    return rows.groupby(["step", "seed"])["value"].mean().groupby("step").mean()
+
+
+def value_at(records: pd.DataFrame, metric: str, step: int | None = None, **where) -> float:
+    """:func:`curve` at the last evaluation at or before ``step`` (default: the last one)."""
+    values = curve(records, metric, **where)
+    if step is not None:
+        values = values[values.index <= step]
+        if values.empty:
+            raise ValueError(f"no {metric!r} evaluation at or before step {step}")
+    return float(values.iloc[-1])

@@ -60,3 +60,22 @@ def test_smooth_preserves_a_constant_and_damps_noise():
     assert np.allclose(plotting.smooth(np.full(500, 0.3)), 0.3)
     noise = np.random.default_rng(0).normal(size=5000)
     assert plotting.smooth(noise, 100).std() < 0.1 * noise.std()
+
+
+def test_curve_and_value_at(records):
+    values = analysis.curve(records, "accuracy", critic="concat")
+    assert list(values.index) == [0, 500, 1000]
+    assert values.loc[500] == pytest.approx(0.86)
+    assert analysis.value_at(records, "accuracy", critic="concat") == pytest.approx(0.86)
+    assert analysis.value_at(records, "accuracy", step=400, critic="concat") == pytest.approx(0.81)
+    with pytest.raises(ValueError, match="no 'accuracy' records match"):
+        analysis.curve(records, "accuracy", critic="nope")
+
+
+def test_print_deviations(capsys):
+    from mi_tutorial import experiments
+
+    experiments.print_deviations("critic-capacity", "paper")
+    assert "none (this is the paper's configuration)" in capsys.readouterr().out
+    experiments.print_deviations("critic-capacity", "book")
+    assert "steps" in capsys.readouterr().out

@@ -112,7 +112,7 @@ def test_book_schedules_evaluate_the_last_update_and_shrink_realnvp():
     assert sum("not run:" in line and "estimator=nwj" in line for line in e5_deviations) == 4
     assert "eval_batches: 20 batches (paper: the whole test set)" in e5_deviations
     e2 = ex.get_configs("adversarial", "book")[0]
-    assert (e2.steps, e2.eval_every, e2.warmup_steps) == (1201, 200, 300)
+    assert (e2.steps, e2.eval_every, e2.warmup_steps) == (801, 200, 300)
     assert dict(e2.encoder_kwargs)["couplings"] == 10
 
 

@@ -136,3 +136,17 @@ def test_noniid_verdicts():
 def test_outcome_rejects_unknown_verdicts():
     with pytest.raises(ValueError, match="verdict must be one of"):
         ledger.Outcome((), "sort of")
+
+
+def test_adversarial_claims_are_judged_per_learning_rate_setting():
+    rows = []
+    for encoder_lr, late in ((1e-6, 0.855), (1e-5, 0.45)):
+        rows += _rows(
+            "adversarial",
+            "accuracy",
+            [[(0, 0.86), (400, 0.858), (800, late)]],
+            encoder_lr=encoder_lr,
+        )
+    table = _verdicts(pd.DataFrame(rows))
+    assert table.loc["4a", "verdict"] == "not reproduced"
+    assert table.loc["4b", "verdict"] == "reproduced"
