@@ -53,6 +53,16 @@ def _check_pair(x: Tensor, y: Tensor, dim_x: int | None, dim_y: int | None) -> N
             )
 
 
+def _check_same_size(x: Tensor, y: Tensor, critic: str) -> None:
+    """The parameter-free critics compare codes coordinate by coordinate: sizes must match."""
+    _check_pair(x, y, None, None)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(
+            f"the {critic} critic needs codes of equal size, got x {tuple(x.shape)} "
+            f"and y {tuple(y.shape)}; use the bilinear critic for different sizes."
+        )
+
+
 class InnerProductCritic(nn.Module):
     r""":math:`f(x, y) = x^\top y`, no parameters; ``x`` and ``y`` must have the same dimension.
 
@@ -64,12 +74,7 @@ class InnerProductCritic(nn.Module):
         super().__init__()
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        _check_pair(x, y, None, None)
-        if x.shape[1] != y.shape[1]:
-            raise ValueError(
-                f"the inner-product critic needs codes of equal size, got x {tuple(x.shape)} "
-                f"and y {tuple(y.shape)}; use the bilinear critic for different sizes."
-            )
+        _check_same_size(x, y, "inner-product")
         return x @ y.T
 
 
@@ -86,12 +91,7 @@ class NegSquaredDistanceCritic(nn.Module):
         super().__init__()
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        _check_pair(x, y, None, None)
-        if x.shape[1] != y.shape[1]:
-            raise ValueError(
-                f"the neg_sqdist critic needs codes of equal size, got x {tuple(x.shape)} "
-                f"and y {tuple(y.shape)}; use the bilinear critic for different sizes."
-            )
+        _check_same_size(x, y, "neg_sqdist")
         return -(x[:, None, :] - y[None, :, :]).square().sum(dim=-1)
 
 
