@@ -468,11 +468,13 @@ def run(
     progress: bool = True,
     n_jobs: int = 1,
     run_fn: RunFn | None = None,
+    keep_models: bool = False,
 ) -> pd.DataFrame:
     """Run (or load from the results store) every config × seed of ``experiment`` at ``profile``.
 
     ``seeds``: a count ``n`` (seeds 0 … n-1), a list of seeds, or ``None`` for
     :func:`default_seeds`. Returns tidy records with the config fields and ``seed`` as columns.
+    ``keep_models``: also store the trained weights (see :func:`mi_tutorial.results.run_sweep`).
     """
     configs = get_configs(experiment, profile)
     seeds = default_seeds(experiment, profile) if seeds is None else check_seeds(seeds)
@@ -485,6 +487,7 @@ def run(
         device=device,
         progress=progress,
         n_jobs=n_jobs,
+        keep_models=keep_models,
     )
 
 

@@ -5,6 +5,11 @@ be cached on disk and reused by the book, the CLI and the claim checks. The layo
 
     <root>/<profile>/<experiment>/<config.key()>/seed-<n>.csv    the tidy records
     <root>/<profile>/<experiment>/<config.key()>/seed-<n>.json   provenance (written last)
+    <root>/<profile>/<experiment>/<config.key()>/seed-<n>.pt     trained weights (optional)
+
+The weights are kept only when asked for (``keep_models=True``): a ``state_dict`` per module
+(``{"g1": …, "g2": …, "critic": …}`` for a multi-view run), saved with :func:`torch.save` and read
+back with ``torch.load(weights_only=True)``, which unpickles tensors and plain containers only.
 
 ``<root>`` is the ``root`` argument, else ``$MI_TUTORIAL_RESULTS``, else ``<repo>/results``.
 
@@ -13,9 +18,9 @@ a record read back from the store is bit-identical to the one that was written; 
 widened to float64 first (exactly). This lets determinism tests compare cached and fresh runs.
 
 **Atomicity.** Each file is written to a temporary file in the same directory, flushed, fsynced and
-moved into place with :func:`os.replace`, CSV first and JSON last, so *a JSON file exists only for
-a complete run*. The JSON holds the SHA-256 of the CSV, so a damaged or truncated CSV is detected on
-load. Two processes saving the same ``(config, seed)`` hold an exclusive ``flock`` on
+moved into place with :func:`os.replace`, CSV (and weights) first and JSON last, so *a JSON file
+exists only for a complete run*. The JSON holds the SHA-256 of the CSV (and of the weights), so a
+damaged or truncated file is detected on load. Two processes saving the same ``(config, seed)`` hold an exclusive ``flock`` on
 ``seed-<n>.lock`` while they replace the pair, so the CSV and the JSON always belong together
 (readers retry briefly instead of locking, so a read-only store works too).
 
@@ -246,6 +251,21 @@ def _records_to_csv(records: pd.DataFrame) -> bytes:
     return records.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
+def _state_dicts_bytes(models: dict[str, Any]) -> bytes:
+    """``torch.save`` bytes of ``{name: state_dict}`` (modules are turned into their state_dict)."""
+    import torch
+
+    if not isinstance(models, dict) or not all(isinstance(k, str) for k in models):
+        raise TypeError("models must be a dict {name: nn.Module or state_dict}.")
+    states = {}
+    for name, module in models.items():
+        state = module.state_dict() if hasattr(module, "state_dict") else module
+        states[name] = {key: value.detach().cpu() for key, value in state.items()}
+    buffer = io.BytesIO()
+    torch.save(states, buffer)
+    return buffer.getvalue()
+
+
 def _csv_to_records(data: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
 
@@ -282,10 +302,45 @@ class ResultsStore:
         directory = self.run_dir(config)
         return directory / f"seed-{seed}.csv", directory / f"seed-{seed}.json"
 
+    def model_path(self, config: RunConfig, seed: int) -> Path:
+        """The path of the trained weights of ``(config, seed)`` (present only if they were kept)."""
+        return self.paths(config, seed)[0].with_suffix(".pt")
+
     # ---- reading -----------------------------------------------------------------------------
     def has(self, config: RunConfig, seed: int) -> bool:
         """True when a complete run is stored (its JSON exists: it is written last)."""
         return self.paths(config, seed)[1].is_file()
+
+    def has_models(self, config: RunConfig, seed: int) -> bool:
+        """True when the run is stored *with* its trained weights."""
+        if not self.has(config, seed):
+            return False
+        meta = json.loads(self.paths(config, seed)[1].read_text(encoding="utf-8"))
+        return "models_sha256" in meta and self.model_path(config, seed).is_file()
+
+    def load_models(self, config: RunConfig, seed: int) -> dict[str, dict[str, Any]]:
+        """The stored ``state_dict`` of every module of ``(config, seed)``, on the CPU.
+
+        Raises ``FileNotFoundError`` if the run was stored without its weights (rerun it with
+        ``keep_models=True``) and :class:`CorruptResultError` if the file does not match the
+        SHA-256 in the run's JSON.
+        """
+        import torch
+
+        meta = self.provenance(config, seed)
+        path = self.model_path(config, seed)
+        if "models_sha256" not in meta or not path.is_file():
+            raise FileNotFoundError(
+                f"seed {seed} of config {config.key()} is stored without its trained weights; "
+                "rerun it with keep_models=True (experiments.run / run_sweep)."
+            )
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != meta["models_sha256"]:
+            raise CorruptResultError(
+                f"{path} does not match the SHA-256 recorded in its JSON (damaged or replaced). "
+                "Rerun the run with force=True and keep_models=True."
+            )
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
 
     def _read_pair(self, csv_path: Path, json_path: Path) -> tuple[dict, pd.DataFrame] | None:
         """Read and verify one pair; retry briefly in case a writer replaced it mid-read."""
@@ -365,8 +420,13 @@ class ResultsStore:
         records: pd.DataFrame,
         wall_time: float,
         device: str = "cpu",
+        models: dict[str, Any] | None = None,
     ) -> Path:
-        """Store ``records`` of ``(config, seed)`` atomically and return the CSV path."""
+        """Store ``records`` of ``(config, seed)`` atomically and return the CSV path.
+
+        ``models``: optional ``{name: nn.Module or state_dict}``; their weights are stored next to
+        the records (see :meth:`load_models`).
+        """
         if not isinstance(records, pd.DataFrame):
             raise TypeError(f"records must be a pandas DataFrame, got {type(records).__name__}.")
         missing = [c for c in RECORD_COLUMNS if c not in records.columns]
@@ -378,6 +438,13 @@ class ResultsStore:
         seed = check_int(seed, "seed", minimum=0)  # also turns numpy integers into int for JSON
         csv_path, json_path = self.paths(config, seed)
         data = _records_to_csv(records)
+        files = [(csv_path, data)]
+        weights: dict[str, Any] = {}
+        if models is not None:
+            blob_models = _state_dicts_bytes(models)
+            digest = hashlib.sha256(blob_models).hexdigest()
+            weights = {"models": sorted(models), "models_sha256": digest}
+            files.append((self.model_path(config, seed), blob_models))
         meta = {
             "format": STORE_FORMAT,
             "config": config.to_dict(),
@@ -386,6 +453,7 @@ class ResultsStore:
             "rows": len(records),
             "columns": list(records.columns),
             "csv_sha256": hashlib.sha256(data).hexdigest(),
+            **weights,
             "wall_time_s": float(wall_time),
             "timestamp": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             **environment_info(device),
@@ -398,10 +466,13 @@ class ResultsStore:
                 # Both files are written to fsynced temporaries *before* either is moved into
                 # place, so a full disk (or any write error) leaves the previous pair, or
                 # nothing, never a new CSV next to an old JSON.
-                for target, content in ((csv_path, data), (json_path, blob)):
+                files.append((json_path, blob))
+                for target, content in files:
                     temps.append(_write_temp(target, content))
-                for target, tmp in zip((csv_path, json_path), temps, strict=True):
+                for (target, _), tmp in zip(files, temps, strict=True):
                     os.replace(tmp, target)
+                if models is None:  # stale weights of an earlier run must not outlive it
+                    self.model_path(config, seed).unlink(missing_ok=True)
             _fsync_dir(csv_path.parent)
         except OSError as err:
             for tmp in temps:
@@ -443,13 +514,21 @@ def _default_run_fn() -> RunFn:
 
 
 def _run_and_save(
-    run_fn: RunFn, config: RunConfig, seed: int, store: ResultsStore, device: str, progress: bool
+    run_fn: RunFn,
+    config: RunConfig,
+    seed: int,
+    store: ResultsStore,
+    device: str,
+    progress: bool,
+    keep_models: bool = False,
 ) -> float:
     """Run one pair, store it and return its wall time (executed in a worker when n_jobs > 1)."""
+    models: dict | None = {} if keep_models else None
+    extra = {"models": models} if keep_models else {}
     start = time.perf_counter()
-    records = run_fn(config, seed, device=device, progress=progress)
+    records = run_fn(config, seed, device=device, progress=progress, **extra)
     wall = time.perf_counter() - start
-    store.save(config, seed, records, wall_time=wall, device=device)
+    store.save(config, seed, records, wall_time=wall, device=device, models=models)
     return wall
 
 
@@ -463,6 +542,7 @@ def run_sweep(
     device: str = "cpu",
     progress: bool = True,
     n_jobs: int = 1,
+    keep_models: bool = False,
 ) -> pd.DataFrame:
     """Run (or load from ``store``) every ``(config, seed)`` pair and return all records, tidy.
 
@@ -473,6 +553,10 @@ def run_sweep(
     ``cpu_count // n_jobs``). The returned records are always the ones read back from the store,
     so a fresh run and a cached one give identical frames. Columns: the record columns, ``seed``,
     then the config fields (see :func:`config_columns`).
+
+    ``keep_models=True`` also stores each run's trained weights (``run_fn`` is then called with
+    ``models={}`` to fill, as :func:`mi_tutorial.train.run_config` does); a cached run stored
+    without weights is run again. Read them with :meth:`ResultsStore.load_models`.
     """
     configs = list(configs)
     for config in configs:
@@ -484,18 +568,19 @@ def run_sweep(
     run_fn = run_fn if run_fn is not None else _default_run_fn()
     pairs = list(dict.fromkeys((c, s) for c in configs for s in seeds))  # dedupe, keep order
 
-    todo = [(c, s) for c, s in pairs if force or not store.has(c, s)]
+    stored = store.has_models if keep_models else store.has
+    todo = [(c, s) for c, s in pairs if force or not stored(c, s)]
     if todo:
         store.check_writable()  # fail before training, not after the first run
     start = time.perf_counter()
     if todo and n_jobs == 1:
         for config, seed in todo:
-            _run_and_save(run_fn, config, seed, store, device, progress)
+            _run_and_save(run_fn, config, seed, store, device, progress, keep_models)
     elif todo:
         from joblib import Parallel, delayed
 
         Parallel(n_jobs=min(n_jobs, len(todo)), backend="loky")(
-            delayed(_run_and_save)(run_fn, config, seed, store, device, False)
+            delayed(_run_and_save)(run_fn, config, seed, store, device, False, keep_models)
             for config, seed in todo
         )
     frames = []

@@ -40,6 +40,7 @@ import contextlib
 import math
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,9 @@ from .encoders import make_encoder
 from .estimators import ESTIMATORS, OBJECTIVES, TRAINED_WITH_JS, estimate, training_objective
 from .evaluation import encode, jacobian_log_condition, linear_probe
 from .nn_init import apply_init
+
+if TYPE_CHECKING:
+    from .results import ResultsStore
 
 #: TF/Keras Adam uses eps = 1e-7; torch's default is 1e-8. Everything else (betas 0.9/0.999, no
 #: weight decay) already matches, so we only override eps to follow the official code.
@@ -99,8 +103,13 @@ def run_config(
     device: str | torch.device = "cpu",
     progress: bool = True,
     data: tuple[TwoViews, TwoViews] | None = None,
+    models: dict[str, nn.Module] | None = None,
 ) -> pd.DataFrame:
-    """Run ``config`` with ``seed`` and return its tidy records (see the module docstring)."""
+    """Run ``config`` with ``seed`` and return its tidy records (see the module docstring).
+
+    ``models``: if a dict is given, the trained modules are put in it when training ends, under
+    the names of :func:`build_models`.
+    """
     seed = check_int(seed, "seed", 0)
     kind = choose(getattr(config, "kind", None), RUN_KINDS, "run kind (config.kind)")
     trainer = {
@@ -108,7 +117,46 @@ def run_config(
         "adversarial": train_adversarial,
         "noniid": train_noniid,
     }[kind]
-    return trainer(config, seed, device=device, progress=progress, data=data)
+    return trainer(config, seed, device=device, progress=progress, data=data, models=models)
+
+
+def build_models(
+    config: RunConfig, seed: int, data: tuple[TwoViews, TwoViews] | None = None
+) -> dict[str, nn.Module]:
+    """The modules of a run of ``config``, initialised exactly as its trainer initialises them for
+    ``seed`` (the parameters before step 0), on the CPU.
+
+    Names: ``g1``, ``g2``, ``critic`` (multi-view; ``g2 is g1`` with a shared encoder), ``g``,
+    ``classifier`` (adversarial), ``critic`` (non-i.i.d.).
+    """
+    seed = check_int(seed, "seed", 0)
+    kind = choose(getattr(config, "kind", None), RUN_KINDS, "run kind (config.kind)")
+    if kind == "noniid":
+        return {"critic": _init_models(seed, lambda: _noniid_critic(config))}
+    views = _load_data(config.dataset, data)
+    if kind == "multiview":
+        names, builder = ("g1", "g2", "critic"), _multiview_modules
+    else:
+        names, builder = ("g", "classifier"), _adversarial_modules
+    return dict(zip(names, _init_models(seed, lambda: builder(config, *views)), strict=True))
+
+
+def trained_models(
+    store: ResultsStore,
+    config: RunConfig,
+    seed: int,
+    data: tuple[TwoViews, TwoViews] | None = None,
+) -> dict[str, nn.Module]:
+    """The modules of the stored run ``(config, seed)`` with their trained weights, in eval mode.
+
+    The run must have been stored with ``keep_models=True`` (else ``FileNotFoundError``).
+    """
+    models = build_models(config, seed, data)
+    states = store.load_models(config, seed)
+    for name, module in models.items():
+        module.load_state_dict(states[name])
+        module.eval()
+    return models
 
 
 # --------------------------------------------------------------------------------------------------
@@ -382,25 +430,8 @@ def train_multiview(
             f"the test set has {len(test)} examples, fewer than batch_size="
             f"{config.batch_size}; the bound is evaluated on full test batches."
         )
-    enc_kwargs, critic_kwargs = dict(config.encoder_kwargs), dict(config.critic_kwargs)
-
-    def build():
-        g1 = make_encoder(
-            config.encoder, input_dim=train.top.shape[1], init=config.init, **enc_kwargs
-        )
-        g2 = (
-            g1
-            if config.shared_encoder
-            else make_encoder(
-                config.encoder, input_dim=train.bottom.shape[1], init=config.init, **enc_kwargs
-            )
-        )
-        critic = make_critic(
-            config.critic, g1.out_dim, g2.out_dim, init=config.init, **critic_kwargs
-        )
-        return g1, g2, critic
-
-    g1, g2, critic = (m.to(device) for m in _init_models(seed, build))
+    built = build_models(config, seed, (train, test))
+    g1, g2, critic = (built[name].to(device) for name in ("g1", "g2", "critic"))
     modules = (g1, critic) if g2 is g1 else (g1, g2, critic)
     params = [p for m in modules for p in m.parameters()]
     optimizer = torch.optim.Adam(params, lr=config.lr, eps=ADAM_EPS)
@@ -490,6 +521,22 @@ def train_multiview(
     return records.frame()
 
 
+def _multiview_modules(
+    config: MultiViewConfig, train: TwoViews, test: TwoViews
+) -> tuple[nn.Module, nn.Module, nn.Module]:
+    enc_kwargs, critic_kwargs = dict(config.encoder_kwargs), dict(config.critic_kwargs)
+    g1 = make_encoder(config.encoder, input_dim=train.top.shape[1], init=config.init, **enc_kwargs)
+    g2 = (
+        g1
+        if config.shared_encoder
+        else make_encoder(
+            config.encoder, input_dim=train.bottom.shape[1], init=config.init, **enc_kwargs
+        )
+    )
+    critic = make_critic(config.critic, g1.out_dim, g2.out_dim, init=config.init, **critic_kwargs)
+    return g1, g2, critic
+
+
 # --------------------------------------------------------------------------------------------------
 # App. B: adversarially trained invertible encoder
 # --------------------------------------------------------------------------------------------------
@@ -511,6 +558,7 @@ def train_adversarial(
     device: str | torch.device = "cpu",
     progress: bool = True,
     data: tuple[TwoViews, TwoViews] | None = None,
+    models: dict[str, nn.Module] | None = None,
 ) -> pd.DataFrame:
     r"""Train an invertible encoder :math:`g` so a linear classifier :math:`h` predicts uniformly.
 
@@ -533,17 +581,8 @@ def train_adversarial(
     seed = check_int(seed, "seed", 0)
     device = torch.device(device)
     train, test = _load_data(config.dataset, data)
-    n_classes = int(max(train.labels.max(), test.labels.max())) + 1
-    enc_kwargs = dict(config.encoder_kwargs)
-
-    def build():
-        g = make_encoder(
-            config.encoder, input_dim=train.top.shape[1], init=config.init, **enc_kwargs
-        )
-        classifier = apply_init(nn.Linear(g.out_dim, n_classes), config.init)
-        return g, classifier
-
-    g, classifier = (m.to(device) for m in _init_models(seed, build))
+    built = build_models(config, seed, (train, test))
+    g, classifier = built["g"].to(device), built["classifier"].to(device)
     clf_opt = torch.optim.Adam(classifier.parameters(), lr=config.classifier_lr, eps=ADAM_EPS)
     enc_opt = torch.optim.Adam(g.parameters(), lr=config.encoder_lr, eps=ADAM_EPS)
 
@@ -618,7 +657,18 @@ def train_adversarial(
         log.flush()
     finally:
         bar.close()
+    if models is not None:
+        models.update(g=g, classifier=classifier)
     return records.frame()
+
+
+def _adversarial_modules(
+    config: AdversarialConfig, train: TwoViews, test: TwoViews
+) -> tuple[nn.Module, nn.Module]:
+    n_classes = int(max(train.labels.max(), test.labels.max())) + 1
+    enc_kwargs = dict(config.encoder_kwargs)
+    g = make_encoder(config.encoder, input_dim=train.top.shape[1], init=config.init, **enc_kwargs)
+    return g, apply_init(nn.Linear(g.out_dim, n_classes), config.init)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -633,6 +683,7 @@ def train_noniid(
     device: str | torch.device = "cpu",
     progress: bool = True,
     data: None = None,
+    models: dict[str, nn.Module] | None = None,
 ) -> pd.DataFrame:
     r"""Train a concat critic :math:`f(x, y)` alone on batches sharing one latent :math:`Z`.
 
@@ -649,12 +700,7 @@ def train_noniid(
     device = torch.device(device)
     estimator = choose(config.estimator, ESTIMATORS, "estimator")
 
-    critic = _init_models(
-        seed,
-        lambda: make_critic(
-            "concat", 1, 1, init=config.init, hidden=config.hidden, layers=config.layers
-        ),
-    ).to(device)
+    critic = build_models(config, seed)["critic"].to(device)
     optimizer = torch.optim.Adam(critic.parameters(), lr=config.lr, eps=ADAM_EPS)
     train_gen = _stream_generator(seed, _STREAM_TRAIN)
     describe = {"estimator": estimator, "critic": "concat", "encoder": "none"}
@@ -688,5 +734,11 @@ def train_noniid(
                 bar.update(step + 1 - bar.n)
     finally:
         bar.close()
+    if models is not None:
+        models.update(critic=critic)
     values = np.concatenate(rec_bounds) if rec_bounds else np.empty(0)
     return _records_frame(rec_steps, ["bound"] * len(rec_steps), values, rec_elapsed)
+
+
+def _noniid_critic(config: NonIIDConfig) -> nn.Module:
+    return make_critic("concat", 1, 1, init=config.init, hidden=config.hidden, layers=config.layers)
