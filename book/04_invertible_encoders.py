@@ -226,7 +226,10 @@ glue("ch4_moved_max", float(moved.max()), display=False)
 # test batches of 128 pairs.
 
 # %%
-e1 = experiments.run("bijective", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
+# keep_models: the trained encoders are stored too; chapter 8 probes them
+e1 = experiments.run(
+    "bijective", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False, keep_models=True
+)
 show_deviations("bijective")
 e1["estimator name"] = e1["estimator"].map(ESTIMATOR_NAMES)
 
@@ -403,7 +406,10 @@ glue(
 # ```
 
 # %%
-e2 = experiments.run("adversarial", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
+# keep_models: the trained encoders are stored too; chapter 8 probes them
+e2 = experiments.run(
+    "adversarial", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False, keep_models=True
+)
 show_deviations("adversarial")
 e2["learning rates"] = [
     f"classifier {c:g}, encoder {e:g}"

@@ -184,7 +184,10 @@ print()
 print(pd.DataFrame([c.to_dict() for c in CONFIGS])[["critic", "estimator", "steps", "eval_every"]])
 
 # %%
-records = experiments.run(EXPERIMENT, PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
+# keep_models: the trained encoders are stored too; chapter 8 probes them
+records = experiments.run(
+    EXPERIMENT, PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False, keep_models=True
+)
 last_step = int(records["step"].max())
 n_seeds = int(records["seed"].nunique())
 glue("ch5_last_step", f"{last_step:,}", display=False)

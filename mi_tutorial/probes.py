@@ -222,3 +222,42 @@ def v_information(
         "I_V": h_y - fit.test_cross_entropy,
         "accuracy": fit.accuracy,
     }
+
+
+def compare_probes(
+    train_x: ArrayLike,
+    train_y: ArrayLike,
+    test_x: ArrayLike,
+    test_y: ArrayLike,
+    *,
+    linear_iterations: int = 100,
+    mlp: dict | None = None,
+    seed: int = 0,
+) -> dict[str, float]:
+    r"""The same features under three probes, as one flat row.
+
+    ``paper_*``: the protocol's early-stopped SAGA probe
+    (:func:`mi_tutorial.evaluation.linear_probe_report`, SAGA seed ``seed``); ``linear_*``: the
+    same objective minimised by :func:`fit_linear_probe` (``linear_iterations`` L-BFGS iterations);
+    ``mlp_*``: :func:`fit_mlp_probe` with keyword arguments ``mlp``; ``I_V`` and ``H_V(Y)``: the
+    linear V-information of :func:`v_information` from the L-BFGS fit. Suffixes: ``accuracy``,
+    ``cross_entropy`` (test, nats), ``objective`` (:math:`J`).
+    """
+    from .evaluation import linear_probe_report
+
+    paper = linear_probe_report(train_x, train_y, test_x, test_y, seed=seed)
+    linear = fit_linear_probe(train_x, train_y, test_x, test_y, max_iter=linear_iterations)
+    mlp_fit = fit_mlp_probe(train_x, train_y, test_x, test_y, seed=seed, **(mlp or {}))
+    h_y = label_entropy(train_y, test_y)
+    return {
+        "paper_accuracy": float(paper["accuracy"]),
+        "paper_cross_entropy": float(paper["test_cross_entropy"]),
+        "paper_objective": float(paper["objective"]),
+        "linear_accuracy": linear.accuracy,
+        "linear_cross_entropy": linear.test_cross_entropy,
+        "linear_objective": linear.objective,
+        "mlp_accuracy": mlp_fit.accuracy,
+        "mlp_cross_entropy": mlp_fit.test_cross_entropy,
+        "H_V(Y)": h_y,
+        "I_V": h_y - linear.test_cross_entropy,
+    }

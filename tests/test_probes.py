@@ -9,6 +9,7 @@ import pytest
 
 from mi_tutorial.evaluation import linear_probe_report, probe_objective
 from mi_tutorial.probes import (
+    compare_probes,
     fit_linear_probe,
     fit_mlp_probe,
     label_entropy,
@@ -117,3 +118,12 @@ def test_probes_reject_nan_features(blobs):
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         fit_mlp_probe(bad, *blobs[1:])
+
+
+def test_compare_probes_row_is_consistent(blobs):
+    row = compare_probes(*blobs, mlp={"hidden": 16, "epochs": 3})
+    vinfo = v_information(*blobs)
+    assert row["I_V"] == pytest.approx(vinfo["I_V"])
+    assert row["linear_accuracy"] == pytest.approx(vinfo["accuracy"])
+    assert row["linear_objective"] <= row["paper_objective"] + 1e-9
+    assert set(row) >= {"paper_accuracy", "mlp_accuracy", "mlp_cross_entropy", "H_V(Y)"}
