@@ -2,16 +2,20 @@
 
 ::
 
-    mi-tutorial data [--root PATH]          fetch/verify MNIST and say where it is
+    mi-tutorial data [--root PATH] [--cifar10]   fetch/verify MNIST (or CIFAR-10), say where it is
     mi-tutorial list                        the paper's experiments and the profiles
     mi-tutorial book [--profile P] [--only NN ...] [--no-execute]   execute chapters, build the site
     mi-tutorial run EXPERIMENT [--profile book] [--seeds N | --seeds 0,3,7] [--force]
                    [--device cpu|cuda] [--jobs N] [--results DIR] [--quiet]
+    mi-tutorial report [--profile paper] [--results DIR] [--out DIR] [--no-baselines]
 
 ``run`` loads finished runs from the results store and trains only the missing ones, then prints
-the final accuracy / bound / objective per config (mean ± sd over seeds). Usage errors (an unknown
-experiment or profile, bad ``--seeds``) exit with status 2 and a message listing the valid choices;
-failures while running (corrupt stored results, a diverged run, missing data) exit with status 1.
+the final accuracy / bound / objective per config (mean ± sd over seeds). ``report`` trains nothing:
+it evaluates the claims ledger (:mod:`mi_tutorial.ledger`) on the stored runs of a profile, prints
+it and writes it as ``ledger.csv`` and ``ledger.md`` (default folder ``<results>/<profile>/``).
+Usage errors (an unknown experiment or profile, bad ``--seeds``) exit with status 2 and a message
+listing the valid choices; failures while running (corrupt stored results, a diverged run, missing
+data, an unwritable output folder) exit with status 1.
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ def _device(value: str) -> str:
 def _experiment_ids() -> list[str]:
     from .experiments import experiment_ids
 
-    return experiment_ids()
+    return experiment_ids(include_cifar10=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="data root (default: $MI_TUTORIAL_DATA or <repo>/data)",
+    )
+    data.add_argument(
+        "--cifar10",
+        action="store_true",
+        help="fetch and verify CIFAR-10 (for the App. G experiments; needs the internet) instead "
+        "of MNIST",
     )
 
     sub.add_parser(
@@ -124,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
         "experiment",
         metavar="EXPERIMENT",
         type=_choice("experiment", _experiment_ids),
-        help="one of: " + ", ".join(_experiment_ids()),
+        help="one of: "
+        + ", ".join(_experiment_ids())
+        + " (the -cifar ones need CIFAR-10 at the book and paper profiles)",
     )
     run.add_argument(
         "--profile",
@@ -153,6 +165,40 @@ def build_parser() -> argparse.ArgumentParser:
         help="results folder (default: $MI_TUTORIAL_RESULTS or <repo>/results)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    report = sub.add_parser(
+        "report",
+        help="evaluate the claims ledger on stored runs (trains nothing)",
+        description=(
+            "Load every stored run of a profile from the results store, check the paper's claims "
+            "against them (mi_tutorial/ledger.py), print the ledger and write it as ledger.csv "
+            "and ledger.md. Experiments that were not run give 'not run' verdicts."
+        ),
+    )
+    report.add_argument(
+        "--profile",
+        default="paper",
+        type=_choice("profile", lambda: PROFILES),
+        help="the profile whose stored runs are checked (default paper)",
+    )
+    report.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="results folder (default: $MI_TUTORIAL_RESULTS or <repo>/results)",
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for ledger.csv and ledger.md (default: <results>/<profile>); existing files "
+        "are replaced, and the command says so",
+    )
+    report.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="do not compute the MNIST pixel baseline (claim 2 is then 'not run')",
+    )
     return parser
 
 
@@ -162,8 +208,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from .data import DataError, ensure_mnist
+    from .data import CIFAR10_DIR, DataError, ensure_cifar10, ensure_mnist
 
+    if args.cifar10:
+        try:
+            root = ensure_cifar10(args.root)
+        except DataError as err:
+            print(f"mi-tutorial: error: {err}", file=sys.stderr)
+            return 1
+        folder = root / CIFAR10_DIR
+        print(
+            f"CIFAR-10 (train 50,000 + test 10,000 images, MD5-checked by torchvision) is in "
+            f"{folder}:"
+        )
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            print(f"  {path.name:<26} {path.stat().st_size:>11,d} bytes")
+        return 0
     try:
         root = ensure_mnist(args.root)
     except DataError as err:
@@ -181,20 +241,22 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
     print("Experiments (mi-tutorial run EXPERIMENT --profile PROFILE):\n")
     for e in EXPERIMENTS.values():
-        print(f"{e.id:<22} {e.code}  {e.figures}: {e.title}")
-        print(textwrap.indent(textwrap.fill(e.description, 76), " " * 26))
+        print(f"{e.id:<26} {e.code}  {e.figures}: {e.title}")
+        print(textwrap.indent(textwrap.fill(e.description, 72), " " * 30))
         for profile in PROFILES:
             n_configs = len(get_configs(e.id, profile))
             n_seeds = len(default_seeds(e.id, profile))
             steps, every = SCHEDULES[profile][e.id]
             print(
-                f"{'':<26}{profile:<6} {n_configs} config(s) x {n_seeds} seed(s), "
+                f"{'':<30}{profile:<6} {n_configs} config(s) x {n_seeds} seed(s), "
                 f"{steps:,} steps, eval every {every:,}"
             )
         print()
     print(
         "Profiles: smoke = seconds (tests, 8x8 digits); book = minutes on 2 CPU cores; "
-        "paper = the paper's settings (hours; use a GPU)."
+        "paper = the paper's settings (hours; use a GPU). The CIFAR-10 experiments (E7, E8) are "
+        "not part of the book; at the book and paper profiles they need CIFAR-10 "
+        "(mi-tutorial data --cifar10, where the internet is reachable)."
     )
     return 0
 
@@ -249,6 +311,117 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Columns of the ledger printed in the terminal as a table (the files hold every column).
+_REPORT_COLUMNS = ("claim", "verdict", "seeds", "ours", "paper", "statement")
+
+
+def _text_table(rows: list[list[str]], header: Sequence[str]) -> str:
+    """Left-aligned plain-text columns separated by two spaces."""
+    widths = [max(len(str(h)), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = [list(header), *rows]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+def _write_text(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` atomically (temporary file + rename); True if it replaced a file."""
+    import os
+    import tempfile
+
+    existed = path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return existed
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .data import DataError
+    from .experiments import stored_records
+    from .ledger import VERDICTS, compute_baselines, evaluate_claims, ledger_markdown
+    from .results import CorruptResultError, ResultsStore
+
+    store = ResultsStore(args.results)
+    try:
+        records = stored_records(args.profile, store)
+    except CorruptResultError as err:
+        print(f"mi-tutorial: error: {err}", file=sys.stderr)
+        return 1
+    n_runs = int(records.groupby(["config_key", "seed"]).ngroups) if len(records) else 0
+    if n_runs:
+        experiments = sorted(records["experiment"].unique())
+        print(
+            f"{n_runs} stored run(s) at the {args.profile!r} profile under {store.root}: "
+            + ", ".join(experiments)
+        )
+    else:
+        print(
+            f"mi-tutorial: warning: no stored runs at the {args.profile!r} profile under "
+            f"{store.root}; every claim that needs runs is 'not run'. Run "
+            f"`mi-tutorial run EXPERIMENT --profile {args.profile}` first.",
+            file=sys.stderr,
+        )
+    baselines: dict = {}
+    if not args.no_baselines:
+        try:
+            baselines = compute_baselines(args.profile)
+        except DataError as err:
+            print(
+                f"mi-tutorial: warning: the pixel baseline was not computed ({err}); claim 2 is "
+                "'not run'.",
+                file=sys.stderr,
+            )
+    if baselines:
+        print("baselines: " + ", ".join(f"{k} {v:.4f}" for k, v in baselines.items()))
+    print("checking the claims ...")
+    table = evaluate_claims(records, baselines)
+
+    rows = [[str(v) for v in row] for row in table[list(_REPORT_COLUMNS)].itertuples(index=False)]
+    print()
+    print(_text_table(rows, _REPORT_COLUMNS))
+    notes = [(c, n) for c, n in zip(table["claim"], table["what ours measures"], strict=True) if n]
+    if notes:
+        print("\nwhat 'ours' measures / why not run:")
+        for claim, note in notes:
+            print(f"  {claim:<4} {note}")
+    counts = table["verdict"].value_counts()
+    print("\n" + ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS) + ".")
+
+    out_dir = args.out if args.out is not None else store.root / args.profile
+    source = f"{n_runs} stored run(s) in {store.root / args.profile}"
+    baseline_text = ", ".join(f"{k} {v:.4f}" for k, v in baselines.items()) or "none"
+    preamble = (
+        f"Generated by `mi-tutorial report --profile {args.profile}` from {source}; baselines: "
+        f"{baseline_text}. Verdicts: {', '.join(VERDICTS)} (see mi_tutorial/ledger.py)."
+    )
+    files = {
+        out_dir / "ledger.csv": table.to_csv(index=False, lineterminator="\n"),
+        out_dir / "ledger.md": ledger_markdown(
+            table, f"Claims ledger ({args.profile} profile)", preamble
+        ),
+    }
+    try:
+        for path, text in files.items():
+            replaced = _write_text(path, text)
+            print(f"{'replaced' if replaced else 'wrote'} {path}")
+    except OSError as err:
+        print(
+            f"mi-tutorial: error: cannot write the ledger under {out_dir}: {err}. Choose a "
+            "writable folder with --out DIR.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mi-tutorial``; returns the exit status (0 ok, 1 failure, 2 usage)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -264,7 +437,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    handler = {"data": _cmd_data, "list": _cmd_list, "run": _cmd_run}[args.command]
+    handler = {"data": _cmd_data, "list": _cmd_list, "run": _cmd_run, "report": _cmd_report}[
+        args.command
+    ]
     return handler(args)
 
 

@@ -99,7 +99,7 @@ class MultiViewConfig(RunConfig):
     init: str = "glorot"
     encoder_kwargs: tuple = field(default=())
     critic_kwargs: tuple = field(default=())
-    dataset: str = "mnist"  # "mnist" or "digits" (tiny, for tests)
+    dataset: str = "mnist"  # "mnist", "cifar10" or "digits" (tiny, for tests): train.DATASETS
     eval_jacobian: bool = False
     eval_batches: int | None = (
         None  # test batches of batch_size for the bound; None = whole test set

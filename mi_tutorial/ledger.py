@@ -11,6 +11,13 @@ typed. Verdicts:
 * ``not reproduced`` — the effect is absent or reversed;
 * ``not run`` — the records needed for the check are missing (e.g. an experiment not yet run at
   this profile, or a baseline that was not computed).
+
+Every claim of §4 of the project's paper spec has a row: 1–12 on MNIST and the synthetic data,
+13 (the InfoNCE / K-pair identity, checked by computation on score matrices, needs no records) and
+14 (the CIFAR-10 appendix: claims 7, 8 and 10 on the runs of ``critic-capacity-cifar`` and
+``encoder-vs-estimator-cifar``). Claim 11 (supervised references) has no run in this project
+and stays ``not run``; its check says what would run it. :func:`compute_baselines` gives the
+reference values the checks compare with, :func:`ledger_markdown` the table as Markdown.
 """
 
 from __future__ import annotations
@@ -179,12 +186,12 @@ def _e3_nce_worse_conditioned(records: pd.DataFrame, baselines: dict) -> Outcome
     )
 
 
-def _e4_ordering(estimator: str) -> Check:
+def _e4_ordering(estimator: str, experiment: str = "critic-capacity") -> Check:
+    """Claims 7a/7b (and 14a/14b on CIFAR-10): final accuracy bilinear ≥ separable > concat."""
+
     def check(records: pd.DataFrame, baselines: dict) -> Outcome:
         acc = {
-            c: _per_seed(
-                _select(records, "critic-capacity", "accuracy", critic=c, estimator=estimator)
-            )
+            c: _per_seed(_select(records, experiment, "accuracy", critic=c, estimator=estimator))
             for c in ("bilinear", "separable", "concat")
         }
         if any(v.empty for v in acc.values()):
@@ -204,19 +211,24 @@ def _e4_ordering(estimator: str) -> Check:
     return check
 
 
-def _e4_tighter_bound_worse_accuracy(records: pd.DataFrame, baselines: dict) -> Outcome:
-    def final(metric: str, critic: str) -> pd.Series:
-        return _per_seed(
-            _select(records, "critic-capacity", metric, critic=critic, estimator="nwj")
-        )
+def _tighter_bound_worse_accuracy(experiment: str = "critic-capacity") -> Check:
+    """Claim 8 (and 14c): with I_NWJ, concat has the higher test bound but the lower accuracy."""
 
-    bound_gap = final("bound", "concat") - final("bound", "bilinear")
-    acc_gap = final("accuracy", "bilinear") - final("accuracy", "concat")
-    if bound_gap.empty or acc_gap.empty:
-        return NOT_RUN
-    both = bound_gap.mean() > 0 and acc_gap.mean() > 0
-    verdict = "reproduced" if both else ("partially" if acc_gap.mean() > 0 else "not reproduced")
-    return Outcome(tuple(bound_gap), verdict, "concat minus bilinear test I_NWJ")
+    def check(records: pd.DataFrame, baselines: dict) -> Outcome:
+        def final(metric: str, critic: str) -> pd.Series:
+            return _per_seed(_select(records, experiment, metric, critic=critic, estimator="nwj"))
+
+        bound_gap = final("bound", "concat") - final("bound", "bilinear")
+        acc_gap = final("accuracy", "bilinear") - final("accuracy", "concat")
+        if bound_gap.empty or acc_gap.empty:
+            return NOT_RUN
+        both = bound_gap.mean() > 0 and acc_gap.mean() > 0
+        verdict = (
+            "reproduced" if both else ("partially" if acc_gap.mean() > 0 else "not reproduced")
+        )
+        return Outcome(tuple(bound_gap), verdict, "concat minus bilinear test I_NWJ")
+
+    return check
 
 
 def _e4_nce_close(records: pd.DataFrame, baselines: dict) -> Outcome:
@@ -231,19 +243,138 @@ def _e4_nce_close(records: pd.DataFrame, baselines: dict) -> Outcome:
     return Outcome((float(spread),), _grade(-spread, -0.05, -0.2), "max minus min final I_NCE")
 
 
-def _e5_convnet_beats_mlp(records: pd.DataFrame, baselines: dict) -> Outcome:
-    rows = _select(records, "encoder-vs-estimator", "accuracy")
-    if rows.empty:
-        return NOT_RUN
-    gaps = []
-    for _, group in rows.groupby(["estimator", "target"]):
-        conv = _per_seed(group[group["encoder"] == "convnet"])
-        mlp = _per_seed(group[group["encoder"] == "mlp"])
-        if not conv.empty and not mlp.empty:
-            gaps.append(conv.mean() - mlp.mean())
-    if not gaps:
-        return NOT_RUN
-    return Outcome(tuple(gaps), _grade(min(gaps), 0.025), "ConvNet minus MLP, per (estimator, t)")
+def _convnet_beats_mlp(experiment: str = "encoder-vs-estimator") -> Check:
+    """Claim 10 (and 14d): ConvNet final accuracy − MLP's ≥ 2.5 points for every (estimator, t)."""
+
+    def check(records: pd.DataFrame, baselines: dict) -> Outcome:
+        rows = _select(records, experiment, "accuracy")
+        if rows.empty:
+            return NOT_RUN
+        gaps = []
+        for _, group in rows.groupby(["estimator", "target"]):
+            conv = _per_seed(group[group["encoder"] == "convnet"])
+            mlp = _per_seed(group[group["encoder"] == "mlp"])
+            if not conv.empty and not mlp.empty:
+                gaps.append(conv.mean() - mlp.mean())
+        if not gaps:
+            return NOT_RUN
+        return Outcome(
+            tuple(gaps), _grade(min(gaps), 0.025), "ConvNet minus MLP, per (estimator, t)"
+        )
+
+    return check
+
+
+#: Paper §3 [T]: an MLP or ConvNet trained end to end with labels reaches about 94% on x_top.
+SUPERVISED_REFERENCE = 0.94
+SUPERVISED_EXPERIMENT = "supervised"
+
+
+def _supervised_reference(records: pd.DataFrame, baselines: dict) -> Outcome:
+    r"""Claim 11: both supervised encoders reach ≈94% (within 2 points) and are about equal.
+
+    No run of this project trains the encoders with labels, so this is ``not run`` unless records
+    of an experiment ``"supervised"`` (metric ``accuracy``, column ``encoder`` ∈ {mlp, convnet})
+    are given. Verdict: ``reproduced`` if both final accuracies are within 0.02 of 0.94 *and*
+    within 0.015 of each other; ``partially`` if only one of the two holds.
+    """
+    rows = _select(records, SUPERVISED_EXPERIMENT, "accuracy")
+    if "encoder" not in rows:
+        rows = rows.assign(encoder=pd.Series(dtype=object))
+    acc = {name: _per_seed(rows[rows["encoder"] == name]) for name in ("mlp", "convnet")}
+    if any(v.empty for v in acc.values()):
+        return Outcome(
+            (),
+            "not run",
+            "no run of this project trains the encoders with labels; it needs a supervised MLP "
+            "and ConvNet trained end to end on the top halves (records of an experiment "
+            "'supervised', metric 'accuracy'), which is not implemented",
+        )
+    mlp, conv = acc["mlp"].mean(), acc["convnet"].mean()
+    near = all(abs(a - SUPERVISED_REFERENCE) <= 0.02 for a in (mlp, conv))
+    equal = abs(conv - mlp) <= 0.015
+    verdict = (
+        "reproduced" if near and equal else ("partially" if near or equal else "not reproduced")
+    )
+    return Outcome(
+        (*acc["mlp"], *acc["convnet"]),
+        verdict,
+        f"final supervised accuracy: MLP {mlp:.3f}, ConvNet {conv:.3f}",
+    )
+
+
+#: Score matrices for claim 13: (K, scale of the entries, shared encoder?). Large entries (scale
+#: 30) test that both sides stay finite and agree where a naive exp would be far from 1.
+_IDENTITY_CASES: tuple[tuple[int, float, bool], ...] = (
+    (2, 1.0, False),
+    (16, 1.0, False),
+    (128, 1.0, False),
+    (128, 30.0, False),
+    (512, 5.0, False),
+    (128, 1.0, True),
+)
+
+
+def _nce_kpair_identity(records: pd.DataFrame, baselines: dict) -> Outcome:
+    r"""Claim 13: for every score matrix :math:`S` (K × K),
+
+    .. math:: \log K + \frac1K\sum_i \big(S_{ii} - \operatorname{lse}_j S_{ij}\big)
+              = \log K - \frac1K\sum_i \log\Big(1 + \sum_{j \ne i} e^{S_{ij} - S_{ii}}\Big),
+
+    and with :math:`S = \Phi\Psi^\top` from one shared encoder the right side is
+    :math:`\log K - L_{K\text{-pair-mc}}`. Checked in float64 on the fixed score matrices of
+    ``_IDENTITY_CASES`` (random Gaussian entries; the shared case uses a linear encoder and inner
+    products): the library's ``infonce`` against ``log K - k_pair_loss`` and against the literal
+    right-hand side. Needs no records; ``reproduced`` when every difference is below 1e-9.
+    """
+    import torch
+
+    from . import estimators
+
+    gen = torch.Generator().manual_seed(13)
+    diffs = []
+    for k, scale, shared in _IDENTITY_CASES:
+        if shared:
+            g = torch.randn(8, 4, generator=gen, dtype=torch.float64)  # one linear encoder
+            x = torch.randn(k, 8, generator=gen, dtype=torch.float64)
+            y = x + 0.5 * torch.randn(k, 8, generator=gen, dtype=torch.float64)
+            scores = (x @ g) @ (y @ g).T  # S_ij = φ(x_i)ᵀ φ(y_j)
+        else:
+            scores = scale * torch.randn(k, k, generator=gen, dtype=torch.float64)
+        nce = float(estimators.infonce(scores))
+        via_library = math.log(k) - float(estimators.k_pair_loss(scores))
+        s = scores.numpy()
+        margins = s - np.diag(s)[:, None]  # S_ij - S_ii
+        np.fill_diagonal(margins, -np.inf)  # j ≠ i
+        peak = margins.max(axis=1)
+        literal = math.log(k) - float(
+            np.mean(np.logaddexp(0.0, peak + np.log(np.exp(margins - peak[:, None]).sum(axis=1))))
+        )
+        diffs.append(max(abs(nce - via_library), abs(nce - literal)))
+    worst = max(diffs)
+    return Outcome(
+        tuple(diffs),
+        "reproduced" if worst <= 1e-9 else "not reproduced",
+        f"max |I_NCE - (log K - L_K-pair)| = {worst:.1e} over {len(diffs)} score matrices "
+        "(float64); a computation, needs no runs",
+    )
+
+
+def _needs_cifar10(check: Check, experiment: str) -> Check:
+    """``check`` with a note on what runs it when its CIFAR-10 records are missing."""
+
+    def wrapped(records: pd.DataFrame, baselines: dict) -> Outcome:
+        outcome = check(records, baselines)
+        if outcome.verdict != "not run":
+            return outcome
+        return Outcome(
+            (),
+            "not run",
+            "needs CIFAR-10, not run here: where it can be downloaded run `mi-tutorial data "
+            f"--cifar10`, then `mi-tutorial run {experiment} --profile paper`",
+        )
+
+    return wrapped
 
 
 def _e6_noniid(records: pd.DataFrame, baselines: dict) -> Outcome:
@@ -370,7 +501,7 @@ CLAIMS: tuple[Claim, ...] = (
         "3c",
         "concat critic: higher test I_NWJ but lower accuracy than bilinear",
         "I_NWJ ≈6.2 vs ≈5.5 [Fig]",
-        _e4_tighter_bound_worse_accuracy,
+        _tighter_bound_worse_accuracy(),
     ),
     Claim(
         "9",
@@ -386,7 +517,15 @@ CLAIMS: tuple[Claim, ...] = (
         "4a, 4b",
         "at matched I_EST = t, ConvNet beats MLP by ≥ 2.5 points for every (estimator, t)",
         "+3.6 to +4.5 points [Fig, D]",
-        _e5_convnet_beats_mlp,
+        _convnet_beats_mlp(),
+    ),
+    Claim(
+        "11",
+        SUPERVISED_EXPERIMENT,
+        "(§3 text)",
+        "supervised references: MLP and ConvNet trained end to end on x_top both reach ≈94%",
+        "≈0.94 for both [T]",
+        _supervised_reference,
     ),
     Claim(
         "12",
@@ -395,6 +534,51 @@ CLAIMS: tuple[Claim, ...] = (
         "shared-Z batches: estimates exceed the true MI; i.i.d.: they do not",
         "I_NCE ≈0.18, I_NWJ ≈0.10 vs 0.0204 [Fig, D]",
         _e6_noniid,
+    ),
+    Claim(
+        "13",
+        "(none: a derivation)",
+        "§4, App. C",
+        "I_NCE = log K − L_K-pair-mc for every score matrix (shared encoder: Sohn's loss)",
+        "exact identity [T]",
+        _nce_kpair_identity,
+    ),
+    Claim(
+        "14a",
+        "critic-capacity-cifar",
+        "8",
+        "CIFAR-10, I_NCE: accuracy bilinear ≥ separable > concat (claim 7a)",
+        "0.348 / 0.338 / 0.313 [Fig]",
+        _needs_cifar10(_e4_ordering("infonce", "critic-capacity-cifar"), "critic-capacity-cifar"),
+    ),
+    Claim(
+        "14b",
+        "critic-capacity-cifar",
+        "8",
+        "CIFAR-10, I_NWJ: accuracy bilinear ≥ separable > concat (claim 7b)",
+        "0.340 / 0.336 / 0.313 [Fig]",
+        _needs_cifar10(_e4_ordering("nwj", "critic-capacity-cifar"), "critic-capacity-cifar"),
+    ),
+    Claim(
+        "14c",
+        "critic-capacity-cifar",
+        "8",
+        "CIFAR-10: concat critic has higher test I_NWJ but lower accuracy than bilinear (claim 8)",
+        "I_NWJ ≈6.0–6.1 vs ≈3.0–3.2 [Fig]",
+        _needs_cifar10(
+            _tighter_bound_worse_accuracy("critic-capacity-cifar"), "critic-capacity-cifar"
+        ),
+    ),
+    Claim(
+        "14d",
+        "encoder-vs-estimator-cifar",
+        "9",
+        "CIFAR-10, matched I_EST = t: ConvNet beats MLP by ≥ 2.5 points for every (estimator, t) "
+        "(claim 10)",
+        "≈0.39–0.415 vs ≈0.34 [Fig]",
+        _needs_cifar10(
+            _convnet_beats_mlp("encoder-vs-estimator-cifar"), "encoder-vs-estimator-cifar"
+        ),
     ),
 )
 
@@ -434,6 +618,52 @@ def evaluate_claims(
             }
         )
     return pd.DataFrame(rows)
+
+
+def compute_baselines(profile: str, root=None) -> dict[str, float]:
+    """The reference values the checks compare with, for records of ``profile``.
+
+    ``{"pixel": a}``, where ``a`` is the linear-probe test accuracy on the raw MNIST top halves
+    (the paper's ≈0.85 [T]; :func:`mi_tutorial.evaluation.pixel_baseline`), at the ``book`` and
+    ``paper`` profiles, which train on MNIST; claim 2 compares the step-0 accuracy with it. At the
+    ``smoke`` profile the runs use sklearn's digits, where no baseline of the paper applies: ``{}``.
+    ``root``: the MNIST data root (default ``$MI_TUTORIAL_DATA``). Raises
+    :class:`mi_tutorial.data.DataError` if MNIST is missing and cannot be fetched.
+    """
+    from ._validation import choose
+    from .config import PROFILES
+
+    if choose(profile, PROFILES, "profile") == "smoke":
+        return {}
+    from .data import load_views
+    from .evaluation import pixel_baseline
+
+    return {"pixel": pixel_baseline(load_views("train", root), load_views("test", root))}
+
+
+def _markdown_cell(value) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def ledger_markdown(table: pd.DataFrame, title: str | None = None, preamble: str = "") -> str:
+    """The ledger ``table`` (from :func:`evaluate_claims`) as a GitHub-flavoured Markdown table,
+    preceded by an optional ``# title`` and ``preamble`` paragraph and followed by the counts of
+    each verdict. Pipes in cells are escaped."""
+    lines = []
+    if title:
+        lines += [f"# {title}", ""]
+    if preamble:
+        lines += [preamble, ""]
+    columns = list(table.columns)
+    lines.append("| " + " | ".join(_markdown_cell(c) for c in columns) + " |")
+    lines.append("|" + "|".join("---" for _ in columns) + "|")
+    for row in table.itertuples(index=False):
+        lines.append("| " + " | ".join(_markdown_cell(v) for v in row) + " |")
+    if "verdict" in table:
+        counts = table["verdict"].value_counts()
+        lines += ["", ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS) + "."]
+    return "\n".join(lines) + "\n"
 
 
 #: Values read off the paper's figures ([Fig] in the project's paper spec, about ±0.002 accuracy

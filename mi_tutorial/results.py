@@ -25,8 +25,8 @@ damaged or truncated file is detected on load. Two processes saving the same ``(
 (readers retry briefly instead of locking, so a read-only store works too).
 
 :func:`run_sweep` runs every ``(config, seed)`` pair that is not cached yet (optionally in parallel
-processes with joblib's loky backend) and returns all records, tidy, with the config fields and the
-seed as extra columns.
+processes with joblib's loky backend, or on a cluster through joblib's Dask or Ray backend) and
+returns all records, tidy, with the config fields and the seed as extra columns.
 """
 
 from __future__ import annotations
@@ -543,6 +543,7 @@ def run_sweep(
     progress: bool = True,
     n_jobs: int = 1,
     keep_models: bool = False,
+    backend: str | None = None,
 ) -> pd.DataFrame:
     """Run (or load from ``store``) every ``(config, seed)`` pair and return all records, tidy.
 
@@ -557,6 +558,17 @@ def run_sweep(
     ``keep_models=True`` also stores each run's trained weights (``run_fn`` is then called with
     ``models={}`` to fill, as :func:`mi_tutorial.train.run_config` does); a cached run stored
     without weights is run again. Read them with :meth:`ResultsStore.load_models`.
+
+    ``backend``: the joblib backend for ``n_jobs > 1`` (a registered name such as ``"loky"``,
+    ``"dask"``, ``"ray"``). ``None`` (the default) means joblib's active
+    configuration: ``"loky"``, unless the call sits inside ``with
+    joblib.parallel_config(backend=...)``; a ``backend`` given here is applied with
+    ``joblib.parallel_config`` around the sweep, so it overrides such a context. For a Dask cluster,
+    create a ``dask.distributed.Client`` first and pass ``backend="dask"`` (or use the context
+    manager); for Ray, call ``ray.util.joblib.register_ray()`` first. Each ``(config, seed)``
+    pair is one joblib task, so ``n_jobs`` caps how many run at once; the workers must see the
+    same results root (a shared file system) and the data, because every task saves its own
+    result. ``n_jobs == 1`` runs in this process, whatever the backend.
     """
     configs = list(configs)
     for config in configs:
@@ -577,12 +589,16 @@ def run_sweep(
         for config, seed in todo:
             _run_and_save(run_fn, config, seed, store, device, progress, keep_models)
     elif todo:
-        from joblib import Parallel, delayed
+        from joblib import Parallel, delayed, parallel_config
 
-        Parallel(n_jobs=min(n_jobs, len(todo)), backend="loky")(
-            delayed(_run_and_save)(run_fn, config, seed, store, device, False, keep_models)
-            for config, seed in todo
-        )
+        # parallel_config (not Parallel(backend=...)) registers joblib's lazily loaded backends
+        # such as "dask"; with backend=None it leaves any surrounding configuration in force.
+        chosen = contextlib.nullcontext() if backend is None else parallel_config(backend=backend)
+        with chosen:
+            Parallel(n_jobs=min(n_jobs, len(todo)))(
+                delayed(_run_and_save)(run_fn, config, seed, store, device, False, keep_models)
+                for config, seed in todo
+            )
     frames = []
     for config, seed in pairs:
         records = store.load(config, seed)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -52,7 +53,14 @@ from tqdm import tqdm
 from ._validation import check_int, choose
 from .config import AdversarialConfig, MultiViewConfig, NonIIDConfig, RunConfig
 from .critics import make_critic
-from .data import TwoViews, add_shared_noise, digits_views, load_views, noniid_batch
+from .data import (
+    TwoViews,
+    add_shared_noise,
+    cifar10_views,
+    digits_views,
+    load_views,
+    noniid_batch,
+)
 from .encoders import make_encoder
 from .estimators import ESTIMATORS, OBJECTIVES, TRAINED_WITH_JS, estimate, training_objective
 from .evaluation import encode, jacobian_log_condition, linear_probe
@@ -66,7 +74,9 @@ if TYPE_CHECKING:
 ADAM_EPS = 1e-7
 #: Inputs per evaluation for the Jacobian log-condition numbers (Fig. 2c uses 128).
 JACOBIAN_SAMPLES = 128
-DATASETS = ("mnist", "digits")
+#: ``mnist`` (top/bottom halves, 392 values each), ``cifar10`` (App. G: halves of 16 × 32 × 3 =
+#: 1,536 values) and ``digits`` (sklearn's 8 × 8 digits, two 32-d views; tiny, for tests).
+DATASETS = ("mnist", "cifar10", "digits")
 RUN_KINDS = ("multiview", "adversarial", "noniid")
 RECORD_COLUMNS = ("step", "metric", "value", "elapsed_s")
 
@@ -280,9 +290,16 @@ def _eval_mode(*modules: nn.Module) -> Iterator[None]:
             m.train(flag)
 
 
+#: Serialises model initialisation: it seeds torch's process-wide RNG, so two runs initialising
+#: at once in threads of one process (e.g. a threaded Dask worker) would interleave their draws.
+_INIT_LOCK = threading.Lock()
+
+
 def _init_models(seed: int, build):
-    """Call ``build()`` with the global RNG seeded by ``seed``; the caller's RNG is untouched."""
-    with torch.random.fork_rng(devices=[]):
+    """Call ``build()`` with the global RNG seeded by ``seed``; the caller's RNG is untouched.
+
+    Thread-safe: concurrent calls in one process take turns (:data:`_INIT_LOCK`)."""
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return build()
 
@@ -300,7 +317,7 @@ def _load_data(dataset: str, data: tuple[TwoViews, TwoViews] | None) -> tuple[Tw
             )
         return data
     choose(dataset, DATASETS, "dataset")
-    loader = load_views if dataset == "mnist" else digits_views
+    loader = {"mnist": load_views, "cifar10": cifar10_views, "digits": digits_views}[dataset]
     return loader("train"), loader("test")
 
 

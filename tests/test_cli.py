@@ -151,3 +151,157 @@ def test_run_critic_capacity_smoke_end_to_end(tmp_path, capsys):
     for word in ("bilinear", "separable", "concat", "infonce", "nwj", "accuracy", "bound"):
         assert word in table
     assert len(list(tmp_path.glob("smoke/critic-capacity/*/seed-0.json"))) == 6
+
+
+# ---------------------------------------------------------------- list / data --cifar10 / report
+def test_list_shows_the_cifar_experiments(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for word in ("critic-capacity-cifar", "encoder-vs-estimator-cifar", "E7", "Fig. 9", "63,000"):
+        assert word in out
+    assert "mi-tutorial data --cifar10" in out
+
+
+def test_data_cifar10_command(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / data_module.CIFAR10_DIR
+    folder.mkdir()
+    (folder / "test_batch").write_bytes(b"x" * 12)
+    monkeypatch.setattr(data_module, "ensure_cifar10", lambda root=None: tmp_path)
+    assert main(["data", "--cifar10", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert str(folder) in out and "test_batch" in out
+
+    def unreachable(root=None):
+        raise data_module.DataError("CIFAR-10 not found ...; run `mi-tutorial data --cifar10`")
+
+    monkeypatch.setattr(data_module, "ensure_cifar10", unreachable)
+    assert main(["data", "--cifar10"]) == 1
+    err = capsys.readouterr().err
+    assert "mi-tutorial data --cifar10" in err and "Traceback" not in err
+
+
+def _store_runs(root, experiment, profile, accuracy_by_critic, seeds=(0, 1)):
+    """Stored runs of every current config of ``experiment``; final accuracy per critic."""
+    from mi_tutorial.experiments import get_configs
+    from mi_tutorial.results import ResultsStore
+
+    store = ResultsStore(root)
+    for config in get_configs(experiment, profile):
+        final = accuracy_by_critic[config.critic][config.estimator]
+        bound = 4.7 if config.estimator == "infonce" else 6.2 if config.critic == "concat" else 5.5
+        frame = pd.DataFrame(
+            {
+                "step": [0, 0, 1000, 1000],
+                "metric": ["accuracy", "bound", "accuracy", "bound"],
+                "value": [0.8, 0.0, final, bound],
+            }
+        )
+        for seed in seeds:
+            store.save(config, seed, frame, wall_time=1.0)
+    return store
+
+
+PAPER_LIKE = {
+    "bilinear": {"infonce": 0.88, "nwj": 0.87},
+    "separable": {"infonce": 0.877, "nwj": 0.866},
+    "concat": {"infonce": 0.856, "nwj": 0.855},
+}
+
+
+@pytest.fixture
+def fixed_baselines(monkeypatch):
+    import mi_tutorial.ledger as ledger_module
+
+    calls = []
+
+    def baselines(profile, root=None):
+        calls.append(profile)
+        return {"pixel": 0.851}
+
+    monkeypatch.setattr(ledger_module, "compute_baselines", baselines)
+    return calls
+
+
+def test_report_writes_the_ledger_for_the_paper_profile(tmp_path, capsys, fixed_baselines):
+    _store_runs(tmp_path, "critic-capacity", "paper", PAPER_LIKE)
+    assert main(["report", "--results", str(tmp_path)]) == 0  # --profile paper by default
+    captured = capsys.readouterr()
+    out = captured.out
+    assert fixed_baselines == ["paper"]
+    assert "12 stored run(s) at the 'paper' profile" in out and "critic-capacity" in out
+    assert "pixel 0.8510" in out
+    for word in ("7a", "14d", "reproduced", "not run", "statement"):
+        assert word in out
+    csv_path, md_path = tmp_path / "paper" / "ledger.csv", tmp_path / "paper" / "ledger.md"
+    assert f"wrote {csv_path}" in out and f"wrote {md_path}" in out
+    table = pd.read_csv(csv_path, dtype={"claim": str}).set_index("claim")
+    assert len(table) == 22
+    assert table.loc[["7a", "7b", "8", "9"], "verdict"].tolist() == ["reproduced"] * 4
+    assert table.loc["7a", "seeds"] == 2 and table.loc["7a", "profile"] == "paper"
+    assert table.loc["13", "verdict"] == "reproduced"
+    assert table.loc[["1a", "11", "14a", "14d"], "verdict"].tolist() == ["not run"] * 4
+    markdown = md_path.read_text()
+    assert markdown.startswith("# Claims ledger (paper profile)")
+    assert "mi-tutorial report --profile paper" in markdown and "pixel 0.8510" in markdown
+    assert "| 7a | 3a |" in markdown and markdown.rstrip().endswith("not run.")
+    # A second report says that it replaces the files.
+    assert main(["report", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"replaced {csv_path}" in out and f"replaced {md_path}" in out
+
+
+def test_report_reads_cifar_runs_and_honours_profile_and_out(tmp_path, capsys, fixed_baselines):
+    cifar_like = {
+        "bilinear": {"infonce": 0.348, "nwj": 0.340},
+        "separable": {"infonce": 0.338, "nwj": 0.336},
+        "concat": {"infonce": 0.313, "nwj": 0.313},
+    }
+    _store_runs(tmp_path, "critic-capacity-cifar", "smoke", cifar_like, seeds=(0,))
+    _store_runs(tmp_path, "critic-capacity", "paper", PAPER_LIKE)  # another profile: ignored
+    out_dir = tmp_path / "reports"
+    argv = ["report", "--profile", "smoke", "--results", str(tmp_path), "--out", str(out_dir)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "6 stored run(s) at the 'smoke' profile" in out
+    table = pd.read_csv(out_dir / "ledger.csv", dtype={"claim": str}).set_index("claim")
+    assert table.loc[["14a", "14b", "14c"], "verdict"].tolist() == ["reproduced"] * 3
+    assert table.loc["7a", "verdict"] == "not run"
+    assert not (tmp_path / "smoke" / "ledger.csv").exists()
+
+
+def test_report_with_an_empty_store_or_no_mnist_still_writes_the_ledger(
+    tmp_path, capsys, monkeypatch
+):
+    import mi_tutorial.ledger as ledger_module
+
+    def no_mnist(profile, root=None):
+        raise data_module.DataError("MNIST not found under /nowhere")
+
+    monkeypatch.setattr(ledger_module, "compute_baselines", no_mnist)
+    assert main(["report", "--profile", "book", "--results", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "no stored runs at the 'book' profile" in captured.err
+    assert "mi-tutorial run EXPERIMENT --profile book" in captured.err
+    assert "pixel baseline was not computed (MNIST not found" in captured.err
+    table = pd.read_csv(tmp_path / "book" / "ledger.csv", dtype={"claim": str})
+    assert set(table.loc[table["claim"] != "13", "verdict"]) == {"not run"}
+    # --no-baselines does not even try.
+    monkeypatch.setattr(ledger_module, "compute_baselines", lambda *a, **k: pytest.fail("called"))
+    assert main(["report", "--profile", "book", "--results", str(tmp_path), "--no-baselines"]) == 0
+    assert "pixel baseline" not in capsys.readouterr().err
+
+
+def test_report_errors_exit_1_or_2_with_a_message(tmp_path, capsys, fixed_baselines):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["report", "--results", str(tmp_path), "--out", str(blocker)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write the ledger" in err and "--out DIR" in err and "Traceback" not in err
+    assert main(["report", "--profile", "fast"]) == 2
+    assert "unknown profile 'fast'" in capsys.readouterr().err
+    store = _store_runs(tmp_path / "r", "critic-capacity", "paper", PAPER_LIKE, seeds=(0,))
+    csv_path = next(store.root.rglob("seed-0.csv"))
+    csv_path.write_text(csv_path.read_text()[:-5])
+    assert main(["report", "--results", str(store.root)]) == 1
+    err = capsys.readouterr().err
+    assert "corrupt" in err and "Traceback" not in err

@@ -145,7 +145,7 @@ def test_unknown_critic_lists_options():
 
 def test_bad_kwargs_and_dims():
     with pytest.raises(TypeError, match="hidden, out"):
-        C.make_critic("separable", 10, hiden=5)
+        C.make_critic("separable", 10, hiden=5)  # codespell:ignore
     with pytest.raises(TypeError, match="no extra keyword arguments"):
         C.make_critic("bilinear", 10, layers=2)
     with pytest.raises(TypeError, match="no extra keyword arguments"):

@@ -58,7 +58,9 @@ def test_e1_gain_verdicts(gain, verdict):
 def test_claims_without_records_are_not_run():
     table = _verdicts(_bijective(0.03, 0.03))
     assert table.loc["7a", "verdict"] == "not run" and table.loc["7a", "ours"] == "—"
-    assert (ledger.evaluate_claims(pd.DataFrame())["verdict"] == "not run").all()
+    empty = ledger.evaluate_claims(pd.DataFrame())
+    # Claim 13 (an identity) is checked by computation and needs no records.
+    assert (empty[empty["claim"] != "13"]["verdict"] == "not run").all()
 
 
 def test_a_missing_baseline_means_not_run_and_a_given_one_is_used():
@@ -150,3 +152,156 @@ def test_adversarial_claims_are_judged_per_learning_rate_setting():
     table = _verdicts(pd.DataFrame(rows))
     assert table.loc["4a", "verdict"] == "not reproduced"
     assert table.loc["4b", "verdict"] == "reproduced"
+
+
+# ---------------------------------------------------------------- claims 11, 13, 14 and the helpers
+def test_every_claim_of_the_paper_spec_has_a_row():
+    """§4 of the project's paper spec lists claims 1-14; each has at least one ledger row."""
+    numbers = {int(c.id.rstrip("abcd")) for c in ledger.CLAIMS}
+    assert numbers == set(range(1, 15))
+    ids = [c.id for c in ledger.CLAIMS]
+    assert len(set(ids)) == len(ids)
+    assert {"11", "13", "14a", "14b", "14c", "14d"} <= set(ids)
+
+
+def _supervised(mlp, convnet, seeds=2):
+    rows = []
+    for encoder, acc in (("mlp", mlp), ("convnet", convnet)):
+        rows += _rows("supervised", "accuracy", [[(0, 0.1), (1000, acc)]] * seeds, encoder=encoder)
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    "mlp,convnet,verdict",
+    [
+        (0.94, 0.935, "reproduced"),
+        (0.95, 0.93, "partially"),  # both near 94%, but 2 points apart
+        (0.90, 0.80, "not reproduced"),
+    ],
+)
+def test_supervised_reference_verdicts(mlp, convnet, verdict):
+    row = _verdicts(_supervised(mlp, convnet)).loc["11"]
+    assert row["verdict"] == verdict and row["seeds"] == 2
+    assert f"MLP {mlp:.3f}, ConvNet {convnet:.3f}" in row["what ours measures"]
+
+
+def test_supervised_reference_is_not_run_and_says_what_would_run_it():
+    row = _verdicts(_bijective(0.03, 0.03)).loc["11"]
+    assert row["verdict"] == "not run" and row["ours"] == "—"
+    note = row["what ours measures"]
+    assert "supervised" in note and "not implemented" in note
+    only_mlp = _supervised(0.94, 0.94)
+    only_mlp = only_mlp[only_mlp["encoder"] == "mlp"]
+    assert _verdicts(only_mlp).loc["11", "verdict"] == "not run"
+
+
+def test_nce_kpair_identity_is_checked_by_computation(monkeypatch):
+    row = _verdicts(pd.DataFrame()).loc["13"]
+    assert row["verdict"] == "reproduced" and "score matrices" in row["what ours measures"]
+    from mi_tutorial import estimators
+
+    right = estimators.k_pair_loss
+    monkeypatch.setattr(estimators, "k_pair_loss", lambda s: right(s) + 1e-6)
+    assert _verdicts(pd.DataFrame()).loc["13", "verdict"] == "not reproduced"
+
+
+def test_cifar_critic_claims():
+    def cifar(acc):
+        table = _critics(acc)
+        table["experiment"] = "critic-capacity-cifar"
+        return table
+
+    paper_like = cifar(
+        {
+            "bilinear": (0.348, 0.340, 3.1),
+            "separable": (0.338, 0.336, 3.8),
+            "concat": (0.313, 0.313, 6.0),
+        }
+    )
+    table = _verdicts(paper_like)
+    assert table.loc[["14a", "14b", "14c"], "verdict"].tolist() == ["reproduced"] * 3
+    assert table.loc["14a", "seeds"] == 2
+    # The MNIST claims do not read the CIFAR-10 records, and vice versa.
+    assert table.loc[["7a", "7b", "8"], "verdict"].tolist() == ["not run"] * 3
+    mnist = _critics(
+        {
+            "bilinear": (0.88, 0.87, 5.5),
+            "separable": (0.877, 0.866, 5.5),
+            "concat": (0.856, 0.855, 6.2),
+        }
+    )
+    assert (_verdicts(mnist).loc[["14a", "14b", "14c"], "verdict"] == "not run").all()
+    reversed_ = cifar(
+        {"bilinear": (0.30, 0.30, 6.5), "separable": (0.31, 0.31, 5.5), "concat": (0.35, 0.35, 3.0)}
+    )
+    table = _verdicts(reversed_)
+    assert table.loc[["14a", "14b", "14c"], "verdict"].tolist() == ["not reproduced"] * 3
+
+
+def _encoders(experiment, conv, mlp):
+    rows = []
+    for encoder, acc in (("convnet", conv), ("mlp", mlp)):
+        for estimator in ("infonce", "nwj"):
+            for t in (2.0, 4.0):
+                rows += _rows(
+                    experiment,
+                    "accuracy",
+                    [[(0, 0.3), (60000, acc)]] * 2,
+                    encoder=encoder,
+                    estimator=estimator,
+                    target=t,
+                )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    "conv,verdict", [(0.40, "reproduced"), (0.35, "partially"), (0.33, "not reproduced")]
+)
+def test_cifar_encoder_claim(conv, verdict):
+    table = _verdicts(_encoders("encoder-vs-estimator-cifar", conv, 0.34))
+    assert table.loc["14d", "verdict"] == verdict
+    assert table.loc["10", "verdict"] == "not run"
+    mnist = _verdicts(_encoders("encoder-vs-estimator", 0.90, 0.86))
+    assert mnist.loc["10", "verdict"] == "reproduced" and mnist.loc["14d", "verdict"] == "not run"
+
+
+def test_cifar_claims_not_run_say_how_to_run_them():
+    table = _verdicts(pd.DataFrame())
+    for claim, experiment in (
+        ("14a", "critic-capacity-cifar"),
+        ("14d", "encoder-vs-estimator-cifar"),
+    ):
+        note = table.loc[claim, "what ours measures"]
+        assert table.loc[claim, "verdict"] == "not run" and "not run here" in note
+        assert "mi-tutorial data --cifar10" in note and f"mi-tutorial run {experiment}" in note
+
+
+def test_compute_baselines(monkeypatch):
+    assert ledger.compute_baselines("smoke") == {}
+    with pytest.raises(ValueError, match="unknown profile"):
+        ledger.compute_baselines("fast")
+    from mi_tutorial import data, evaluation
+
+    monkeypatch.setattr(data, "load_views", lambda split, root=None: split)
+    monkeypatch.setattr(
+        evaluation, "pixel_baseline", lambda tr, te: 0.85 if (tr, te) == ("train", "test") else 0
+    )
+    assert ledger.compute_baselines("book") == {"pixel": 0.85}
+    assert ledger.compute_baselines("paper") == {"pixel": 0.85}
+
+
+def test_ledger_markdown_escapes_pipes_and_counts_verdicts():
+    table = ledger.evaluate_claims(_bijective(0.03, 0.03), {"pixel": 0.851})
+    text = ledger.ledger_markdown(table, "Claims ledger (book profile)", "from 6 runs")
+    lines = text.splitlines()
+    assert lines[0] == "# Claims ledger (book profile)" and lines[2] == "from 6 runs"
+    assert lines[4].startswith("| claim | figure | statement |") and lines[5].startswith("|---|")
+    body = [line for line in lines if line.startswith("| 13 |")]
+    assert len(body) == 1 and "max \\|I_NCE - (log K - L_K-pair)\\|" in body[0]
+    assert body[0].count(" | ") == len(table.columns) - 1  # escaped pipes do not split cells
+    counts = table["verdict"].value_counts()
+    assert lines[-1] == (
+        f"{counts['reproduced']} reproduced, 0 partially, 0 not reproduced, "
+        f"{counts['not run']} not run."
+    )
+    assert len([line for line in lines if line.startswith("| ")]) == len(table) + 1

@@ -94,3 +94,15 @@ def test_sweep_with_keep_models_reruns_runs_stored_without_weights(tmp_path, cap
     assert "1 cached, 0 run" in capsys.readouterr().out
     critic = trained_models(store, config, 0)["critic"]
     assert sum(p.numel() for p in critic.parameters()) > 0
+
+
+def test_build_models_is_thread_safe(digits):
+    """Initialisation seeds torch's process-wide RNG; runs in threads of one process (a threaded
+    Dask worker) must still get exactly their seed's initial weights."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = ex.get_configs("critic-capacity", "smoke")[0]
+    expected = {seed: build_models(config, seed, digits)["g1"] for seed in range(8)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        built = list(pool.map(lambda s: (s, build_models(config, s, digits)["g1"]), [*range(8)] * 4))
+    assert all(_same_weights(module, expected[seed]) for seed, module in built)

@@ -83,7 +83,7 @@ def test_errors_name_the_problem():
     with pytest.raises(ValueError, match="at least"):
         sample_task("student_t", 10, 0.1, 20, nu=5.0)
     with pytest.raises(ValueError, match="gaussian"):
-        sample_task("gausian", 10, 1.0)
+        sample_task("gausian", 10, 1.0)  # codespell:ignore
     with pytest.raises(ValueError, match="nu must be > 0"):
         student_t_shared_scale_mi(3, 0.0)
     assert min_mi("cubic", 20) == 0.0 and min_mi("student_t", 20) > 0

@@ -1,0 +1,310 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Compute
+#
+# What the experiments cost, and how to run the paper's full protocol. Every number on this page
+# is read from files, never typed: the committed benchmark output
+# (`benchmarks/results/*.json`, written by `python benchmarks/bench_steps.py --json PATH`), the
+# chapter times of the current build (`_build/execution.json`) and the provenance that the results
+# store keeps with every stored run (its wall time and device).
+
+# %% tags=["parameters"]
+PROFILE = "book"  # unused here; every chapter accepts it
+BENCHMARK = "benchmarks/results/cpu-2core.json"  # relative to the repository root
+
+# %% tags=["remove-cell"]
+import json
+
+import pandas as pd
+from IPython.display import display
+from myst_nb import glue
+
+from mi_tutorial.config import config_from_dict
+from mi_tutorial.experiments import EXPERIMENTS
+from mi_tutorial.pipeline import EXECUTION_LOG, REPO
+from mi_tutorial.results import ResultsStore
+
+NOT_MEASURED = "not measured"
+
+
+def read_json(path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+bench = read_json(REPO / BENCHMARK)
+# Benchmark files measured on a CUDA machine (none is committed unless someone ran one).
+gpu_benches = [
+    b
+    for b in (read_json(p) for p in sorted((REPO / "benchmarks" / "results").glob("*.json")))
+    if b and (b.get("machine") or {}).get("cuda")
+]
+gpu = gpu_benches[0] if gpu_benches else None
+
+# %% [markdown]
+# ## The machine that was measured
+
+# %% tags=["remove-input"]
+if bench is None:
+    machine = pd.DataFrame(
+        [("benchmark file", f"{BENCHMARK} is missing")], columns=["item", "value"]
+    )
+else:
+    m = bench["machine"]
+    machine = pd.DataFrame(
+        [
+            ("benchmark file", BENCHMARK),
+            ("measured", bench["timestamp"]),
+            ("processor", m.get("processor")),
+            ("CPU cores visible", m.get("cpu_count")),
+            ("torch threads", m.get("threads")),
+            ("torch", m.get("torch")),
+            (
+                "load average at start / end",
+                f"{m.get('load_average_at_start')} / {m.get('load_average_at_end')}",
+            ),
+            ("fp32 matmul roofline (GFLOP/s)", f"{bench['roofline_gflops']:.0f}"),
+            ("quick mode", bench.get("quick")),
+            ("note", bench.get("note") or ""),
+        ],
+        columns=["item", "value"],
+    )
+glue("compute_roofline", float(bench["roofline_gflops"]) if bench else float("nan"), display=False)
+glue("compute_threads", int(bench["machine"]["threads"]) if bench else 0, display=False)
+machine.style.hide(axis="index")
+
+# %% [markdown]
+# The measurement ran with {glue:text}`compute_threads` torch thread(s); the fp32 matmul roofline of
+# that setting was {glue:text}`compute_roofline:.0f` GFLOP/s. Read the note above: a machine shared
+# with other jobs gives slower and noisier timings than an idle one.
+#
+# ## What each experiment costs at the `paper` profile
+#
+# Estimated from the measurements: training = steps × measured ms/step of that encoder and critic
+# (batch 128); evaluation = measured encoding of the 70k top halves + the paper's linear probe fitted
+# on 60k real features + the test bound on the whole test set (+ E3's 128 Jacobians), at every
+# `eval_every`-th step. The evaluation share is the fraction of a run spent evaluating (the target
+# is at most 20 %). CPU hours cover every config and every seed of the experiment.
+
+# %% tags=["remove-input"]
+rows = []
+costs = (bench or {}).get("evaluation", {}).get("paper_profile", {})
+gpu_costs = (gpu or {}).get("evaluation", {}).get("paper_profile", {})
+for name, c in costs.items():
+    g = gpu_costs.get(name)
+    rows.append(
+        {
+            "experiment": f"{EXPERIMENTS[name].code} {name}" if name in EXPERIMENTS else name,
+            "configs × seeds": f"{c['configs']} × {c['seeds']}",
+            "training h / seed": c["train_s_per_seed"] / 3600,
+            "evaluation share": f"{100 * c['eval_overhead']:.1f} %",
+            "CPU hours (all runs)": c["cpu_hours_all_seeds"],
+            "GPU hours (all runs)": f"{g['cpu_hours_all_seeds']:.1f}" if g else NOT_MEASURED,
+        }
+    )
+cost_table = pd.DataFrame(rows)
+total_hours = float(cost_table["CPU hours (all runs)"].sum()) if len(cost_table) else float("nan")
+worst = max(costs.items(), key=lambda kv: kv[1]["eval_overhead"]) if costs else None
+glue("compute_paper_cpu_hours", total_hours, display=False)
+glue("compute_paper_cpu_days", total_hours / 24, display=False)
+glue(
+    "compute_worst_eval_share",
+    100 * worst[1]["eval_overhead"] if worst else float("nan"),
+    display=False,
+)
+glue("compute_worst_eval_experiment", worst[0] if worst else NOT_MEASURED, display=False)
+glue("compute_n_over_target", sum(c["eval_overhead"] > 0.2 for c in costs.values()), display=False)
+glue("compute_gpu_status", "measured" if gpu else NOT_MEASURED, display=False)
+top_two = sorted(costs, key=lambda name: -costs[name]["cpu_hours_all_seeds"])[:2]
+glue("compute_top_two", " and ".join(top_two) if top_two else NOT_MEASURED, display=False)
+glue(
+    "compute_top_two_share",
+    100 * sum(costs[n]["cpu_hours_all_seeds"] for n in top_two) / total_hours
+    if top_two
+    else float("nan"),
+    display=False,
+)
+if len(cost_table):
+    display_table = cost_table.style.hide(axis="index").format(
+        {"training h / seed": "{:.2f}", "CPU hours (all runs)": "{:.1f}"}
+    )
+else:
+    display_table = pd.DataFrame(
+        [{"status": "the benchmark has no evaluation section (MNIST missing?)"}]
+    )
+display(display_table)
+
+# %% [markdown]
+# Running the whole `paper` profile on this machine would take about
+# {glue:text}`compute_paper_cpu_hours:.0f` CPU hours (≈ {glue:text}`compute_paper_cpu_days:.1f`
+# days), {glue:text}`compute_top_two_share:.0f` % of it in {glue:text}`compute_top_two` (the
+# 30-coupling RealNVP and the ConvNet are the expensive encoders). The largest evaluation share
+# is {glue:text}`compute_worst_eval_share:.1f` % ({glue:text}`compute_worst_eval_experiment`);
+# {glue:text}`compute_n_over_target` experiment(s) exceed the 20 % target. The cause is the protocol:
+# every evaluation encodes all 70,000 images and fits the linear probe by SAGA on 60,000 of them
+# (single-threaded scikit-learn), while the small MLP encoders train 1,000 steps in seconds. On a
+# GPU the training steps get much faster but the probe does not, so there the evaluation share is
+# larger still. GPU numbers: {glue:text}`compute_gpu_status`.
+#
+# ## Step times against the roofline
+
+# %% tags=["remove-input"]
+steps = pd.DataFrame((bench or {}).get("steps", {}).get("rows", []))
+if len(steps):
+    steps = steps[
+        ["encoder", "critic", "ms_per_step", "ms_per_step_min", "gflop_per_step", "of_peak"]
+    ]
+    ratio = (bench["steps"]["concat_over_bilinear"] or {}).get("mlp", float("nan"))
+    glue("compute_concat_ratio_mlp", float(ratio), display=False)
+    shown = steps.style.hide(axis="index").format(
+        {
+            "ms_per_step": "{:.1f}",
+            "ms_per_step_min": "{:.1f}",
+            "gflop_per_step": "{:.3f}",
+            "of_peak": "{:.2f}",
+        }
+    )
+else:
+    glue("compute_concat_ratio_mlp", float("nan"), display=False)
+    shown = pd.DataFrame([{"status": "no step table in the benchmark file"}])
+display(shown)
+
+# %% [markdown]
+# Milliseconds per training step (median and minimum over the timed steps), analytic GFLOP per step
+# and the achieved fraction of the matmul roofline. With the MLP encoders a concat-critic step costs
+# {glue:text}`compute_concat_ratio_mlp:.1f` × a bilinear one.
+#
+# ## Training several seeds at once
+#
+# `mi_tutorial.vectorised` stacks the models of S seeds and trains them in one batched
+# (`torch.func.vmap`) computation, each seed with its own initialisation, data stream and Adam state.
+
+# %% tags=["remove-input"]
+vec = pd.DataFrame((bench or {}).get("vectorised", {}).get("rows", []))
+if len(vec):
+    best = vec.loc[vec["speedup"].idxmax()]
+    glue("compute_vec_best", float(best["speedup"]), display=False)
+    glue("compute_vec_best_use", f"{best['use']}, {best['seeds']} seeds", display=False)
+    glue("compute_vec_worst", float(vec["speedup"].min()), display=False)
+    vec_shown = vec[
+        [
+            "use",
+            "seeds",
+            "sequential_ms_per_step_all_seeds",
+            "vectorised_ms_per_step_all_seeds",
+            "speedup",
+        ]
+    ]
+    vec_shown = vec_shown.style.hide(axis="index").format(
+        {
+            "sequential_ms_per_step_all_seeds": "{:.1f}",
+            "vectorised_ms_per_step_all_seeds": "{:.1f}",
+            "speedup": "{:.2f}×",
+        }
+    )
+else:
+    for key in ("compute_vec_best", "compute_vec_worst"):
+        glue(key, float("nan"), display=False)
+    glue("compute_vec_best_use", NOT_MEASURED, display=False)
+    vec_shown = pd.DataFrame([{"status": "no vectorised section in the benchmark file"}])
+display(vec_shown)
+
+# %% [markdown]
+# On these CPU cores the best speed-up was {glue:text}`compute_vec_best:.2f`× ({glue:text}`compute_vec_best_use`)
+# and the worst {glue:text}`compute_vec_worst:.2f`× (below 1 means slower): the steps are already
+# dominated by arithmetic on large tensors rather than per-operation overhead, so batching seeds
+# saves little on a CPU. The library therefore keeps training seeds one by one (in parallel
+# processes with `--jobs`); the vectorised trainers are there for GPUs and tiny models.
+#
+# ## This build's chapters
+
+# %% tags=["remove-input"]
+log = read_json(EXECUTION_LOG) or {}
+chapters = pd.DataFrame(
+    [
+        {"chapter": name, "profile": e["parameters"].get("PROFILE"), "seconds": e["seconds"]}
+        for name, e in log.items()
+    ],
+    columns=["chapter", "profile", "seconds"],
+)
+glue(
+    "compute_book_minutes",
+    float(chapters["seconds"].sum()) / 60 if len(chapters) else float("nan"),
+    display=False,
+)
+glue("compute_book_status", "recorded" if len(chapters) else "not built yet", display=False)
+chapters.style.hide(axis="index").format({"seconds": "{:.1f}"})
+
+# %% [markdown]
+# Executing the chapters of the current build took {glue:text}`compute_book_minutes:.1f` minutes
+# (status: {glue:text}`compute_book_status`; the HTML build comes on top). A chapter reuses the runs
+# already in the results store, so a chapter whose runs were stored earlier executes in seconds: these
+# are the costs of this build, not of training from scratch.
+#
+# ## Stored runs
+#
+# Wall time and device of every run stored under `results/paper/` (and, for comparison, `results/book/`),
+# from the provenance written with each run.
+
+# %% tags=["remove-input"]
+store = ResultsStore()
+stored = []
+for profile in ("paper", "book"):
+    for meta_path in sorted((store.root / profile).glob("*/*/seed-*.json")):
+        meta = json.loads(meta_path.read_text())
+        config = config_from_dict(meta["config"])
+        meta = store.provenance(config, meta["seed"])  # re-read with the SHA-256 check
+        stored.append(
+            {
+                "profile": profile,
+                "experiment": config.experiment,
+                "device": meta.get("device"),
+                "wall_s": float(meta["wall_time_s"]),
+            }
+        )
+stored = pd.DataFrame(stored, columns=["profile", "experiment", "device", "wall_s"])
+if len(stored):
+    per_experiment = (
+        stored.groupby(["profile", "experiment", "device"], sort=False)["wall_s"]
+        .agg(runs="size", mean_min=lambda s: s.mean() / 60, total_h=lambda s: s.sum() / 3600)
+        .reset_index()
+    )
+else:
+    per_experiment = pd.DataFrame(
+        columns=["profile", "experiment", "device", "runs", "mean_min", "total_h"]
+    )
+n_paper = int((stored["profile"] == "paper").sum())
+glue("compute_n_paper_runs", n_paper, display=False)
+per_experiment.style.hide(axis="index").format({"mean_min": "{:.1f}", "total_h": "{:.2f}"})
+
+# %% [markdown]
+# {glue:text}`compute_n_paper_runs` run(s) of the `paper` profile are stored in this checkout.
+#
+# ## Running the `paper` profile
+#
+# The paper's protocol (21,000 steps evaluated every 1,000, 20 seeds) is meant for a GPU. One
+# experiment at a time, finished runs are stored and reused, so an interrupted command can simply be
+# started again:
+#
+# ```bash
+# mi-tutorial run EXP --profile paper --seeds N --jobs J --device cuda
+# # e.g. the critics of §3.2 with the paper's 20 seeds, two runs at a time on one GPU:
+# mi-tutorial run critic-capacity --profile paper --seeds 20 --jobs 2 --device cuda
+# ```
+#
+# `EXP` is one of `mi-tutorial list`; `--seeds N` runs seeds 0 … N-1; `--jobs J` runs J
+# `(config, seed)` runs in parallel processes (each gets its share of the CPU threads). Without a
+# GPU leave out `--device cuda` and expect the CPU hours above. To check a GPU machine first, run
+# `python benchmarks/gpu_smoke.py` (it compares every trainer on CUDA against the CPU and prints ms
+# per step on both). On a cluster, `mi_tutorial.results.run_sweep` takes joblib's Dask or Ray
+# backend (README, "Running on a cluster").

@@ -1,0 +1,108 @@
+"""benchmarks/bench_steps.py: the cost arithmetic, the JSON output and the book section (no timing
+is checked; the only measurement run here is the small roofline matmul)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location(
+        "bench_steps", REPO / "benchmarks" / "bench_steps.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _fake_times(bench, ms: float):
+    times = bench.StepTimes(warmup=0, reps=1, budget=0.0)
+    for encoder in bench.ENCODERS:
+        for critic in bench.CRITICS:
+            times.rows[encoder, critic] = {"ms_per_step": ms}
+    return times
+
+
+PARTS = {
+    "encode_70k_s": {"mlp": 0.5, "convnet": 20.0, "residual_mlp": 1.0, "realnvp": 25.0},
+    "probe_fit_s": {"100": 3.0, "392": 6.0},
+    "jacobians_128_s": 6.0,
+}
+
+
+def test_paper_costs_arithmetic(bench):
+    costs = bench.paper_costs(PARTS, _fake_times(bench, 10.0), noniid_ms=5.0)
+    assert set(costs) >= {"critic-capacity", "noniid", "residual"}
+    for c in costs.values():
+        assert 0.0 <= c["eval_overhead"] < 1.0 and c["cpu_hours_all_seeds"] > 0
+    assert costs["noniid"]["eval_overhead"] == 0.0  # E6 records the training batch's bound
+    # E4 by hand: 6 configs x (21,000 steps x 10 ms) training; 21 evaluations each of
+    # encode 0.5 s + probe 3 s + 78 test batches x 2 forward passes of 128 / 70,000 x 0.5 s.
+    e4 = costs["critic-capacity"]
+    assert e4["train_s_per_seed"] == pytest.approx(6 * 21_000 * 0.010)
+    one_eval = 0.5 + 3.0 + 78 * 2 * 128 / 70_000 * 0.5
+    assert e4["eval_s_per_seed"] == pytest.approx(6 * 21 * one_eval)
+    assert e4["seeds"] == 20
+    # E3 adds the Jacobians to every evaluation
+    e3 = costs["residual"]
+    per_eval = e3["eval_s_per_seed"] / (2 * 21)
+    assert per_eval == pytest.approx(1.0 + 6.0 + 78 * 2 * 128 / 70_000 * 1.0 + 6.0)
+
+
+def test_json_output_and_book_not_built(bench, tmp_path, monkeypatch, capsys):
+    import mi_tutorial.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "EXECUTION_LOG", tmp_path / "missing.json")
+    out = tmp_path / "bench.json"
+    assert (
+        bench.main(["--quick", "--sections", "book", "--json", str(out), "--note", "shared"]) == 0
+    )
+    assert "not built yet" in capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert report["note"] == "shared" and report["book"] is None and report["quick"] is True
+    assert report["roofline_gflops"] > 0 and report["machine"]["threads"] == 1
+
+
+def test_book_section_reads_the_execution_log(bench, tmp_path, monkeypatch):
+    import mi_tutorial.pipeline as pipeline
+
+    log = tmp_path / "execution.json"
+    log.write_text(
+        json.dumps(
+            {
+                "01_a": {"parameters": {"PROFILE": "book"}, "seconds": 60.0, "finished": "x"},
+                "02_b": {"parameters": {"PROFILE": "book"}, "seconds": 30.0, "finished": "x"},
+            }
+        )
+    )
+    monkeypatch.setattr(pipeline, "EXECUTION_LOG", log)
+    book = bench.book_times()
+    assert book["total_s"] == 90.0 and book["chapters"]["02_b"]["seconds"] == 30.0
+
+
+def test_unknown_section_is_a_usage_error(bench):
+    with pytest.raises(SystemExit):
+        bench.main(["--sections", "stpes"])
+
+
+def test_json_has_no_nan(bench):
+    assert bench._finite({"a": [float("nan"), 1.0], "b": float("inf")}) == {
+        "a": [None, 1.0],
+        "b": None,
+    }
