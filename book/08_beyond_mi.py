@@ -82,6 +82,7 @@ records = {
     for code, name in EXPERIMENTS.items()
 }
 
+
 # %% tags=["remove-cell"]
 def label(code: str, config) -> str:
     if code == "E2":
@@ -339,8 +340,7 @@ glue(
 glue(
     "ch8_e2_verdict",
     (
-        "the MLP probe recovers the pixels' accuracy on the adversarial encoders "
-        "(within 0.005)"
+        "the MLP probe recovers the pixels' accuracy on the adversarial encoders (within 0.005)"
         if e2_mlp_gap > -0.005
         else "even the MLP probe stays below its accuracy on the pixels"
     ),
@@ -410,7 +410,9 @@ sensitivity["SAGA range"] = saga.max(axis=1) - saga.min(axis=1)
 sensitivity["largest change"] = sensitivity.drop(columns="SAGA range").max(axis=1) - (
     sensitivity.drop(columns="SAGA range").min(axis=1)
 )
-objective_gap = (probes["paper_objective"] - probes["linear_objective"]) / probes["linear_objective"]
+objective_gap = (probes["paper_objective"] - probes["linear_objective"]) / probes[
+    "linear_objective"
+]
 
 # %%
 display(sensitivity.style.format(precision=3))

@@ -87,9 +87,7 @@ def test_sweep_with_keep_models_reruns_runs_stored_without_weights(tmp_path, cap
     kept = run_sweep([config], [0], store=store, progress=False, keep_models=True)
     assert "0 cached, 1 run" in capsys.readouterr().out
     assert store.has_models(config, 0)
-    pd.testing.assert_frame_equal(
-        plain.drop(columns="elapsed_s"), kept.drop(columns="elapsed_s")
-    )
+    pd.testing.assert_frame_equal(plain.drop(columns="elapsed_s"), kept.drop(columns="elapsed_s"))
     run_sweep([config], [0], store=store, progress=False, keep_models=True)
     assert "1 cached, 0 run" in capsys.readouterr().out
     critic = trained_models(store, config, 0)["critic"]
@@ -104,5 +102,7 @@ def test_build_models_is_thread_safe(digits):
     config = ex.get_configs("critic-capacity", "smoke")[0]
     expected = {seed: build_models(config, seed, digits)["g1"] for seed in range(8)}
     with ThreadPoolExecutor(max_workers=4) as pool:
-        built = list(pool.map(lambda s: (s, build_models(config, s, digits)["g1"]), [*range(8)] * 4))
+        built = list(
+            pool.map(lambda s: (s, build_models(config, s, digits)["g1"]), [*range(8)] * 4)
+        )
     assert all(_same_weights(module, expected[seed]) for seed, module in built)
