@@ -27,6 +27,8 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(VENV)/bin/codespell
 	$(PY) -m pytest -q -m "not browser"
 
 browser-test: $(STAMP)
