@@ -46,14 +46,14 @@ SEED = 0  # which trained run of each configuration to probe
 USE_CACHE = True  # reuse runs (and their stored encoders) from the results store
 MLP_HIDDEN = 512  # width of the MLP probe's hidden layer
 MLP_EPOCHS = 5  # passes of the MLP probe over the 60k training features
-LINEAR_ITERATIONS = 100  # L-BFGS iterations of the linear probe that minimises the objective
+LINEAR_ITERATIONS = 200  # L-BFGS iterations of the linear probe that minimises the objective
 PROBE_SEEDS = 3  # SAGA seeds of the protocol's probe in the sensitivity study
 
 # %% tags=["remove-cell"]
 STORE = ResultsStore()
 EXPERIMENTS = {"E1": "bijective", "E2": "adversarial", "E4": "critic-capacity"}
 ESTIMATOR_NAMES = {"infonce": "I_NCE", "nwj": "I_NWJ"}
-MLP = {"hidden": MLP_HIDDEN, "epochs": MLP_EPOCHS}
+MLP = {"hidden": MLP_HIDDEN, "epochs": MLP_EPOCHS, "scaling": "standard"}
 DATASET = experiments.get_configs("critic-capacity", PROFILE)[0].dataset
 LOADER = load_views if DATASET == "mnist" else digits_views
 TRAIN, TEST = LOADER("train"), LOADER("test")
@@ -254,8 +254,10 @@ plt.close(fig)
 #
 # If the information is all there, a more powerful reader should find it. We train a
 # one-hidden-layer MLP probe ({glue:text}`ch8_mlp_hidden` ReLU units, Adam with learning rate
-# $10^{-3}$, batches of 256, {glue:text}`ch8_mlp_epochs` epochs over the 60k training features,
-# min-max scaled as for the linear probe) on the same frozen features.
+# $10^{-3}$, batches of 256, {glue:text}`ch8_mlp_epochs` epochs over the 60k training features)
+# on the same frozen features, standardised to zero mean and unit variance: min-max scaling, which
+# suits the linear probe's protocol, squeezes the bulk of a learned code into a narrow range
+# whenever a few codes are outlying, and a gradient-trained MLP then learns slowly.
 #
 # ```{literalinclude} ../mi_tutorial/probes.py
 # :pyobject: fit_mlp_probe
@@ -382,11 +384,16 @@ glue(
 # ## How much does the protocol itself move the numbers?
 #
 # The protocol fits its probe with SAGA at `tol=0.1`, which stops long before the optimum of the
-# probe's own objective (chapter 3 states the settings).
-# For every representation we know that objective at both the early-stopped solution and our
-# L-BFGS solution ({glue:text}`ch8_lbfgs_iters` iterations), and for the E4 encoders we refit
-# the protocol's probe with {glue:text}`ch8_probe_seeds` SAGA seeds (the order in which it visits
-# examples) and the converged probe with standardised instead of min-max scaled features.
+# probe's own objective (chapter 3 states the settings). For every representation we know that
+# objective $J$ at both the early-stopped solution and the solution of a preconditioned L-BFGS
+# ({glue:text}`ch8_lbfgs_iters` iterations) — the *same* probe, fitted to convergence. For the E4
+# encoders we also refit the protocol's probe with {glue:text}`ch8_probe_seeds` SAGA seeds (the
+# order in which it visits examples) and the converged probe on standardised instead of min-max
+# scaled features.
+#
+# ```{literalinclude} ../mi_tutorial/probes.py
+# :pyobject: fit_linear_probe
+# ```
 
 # %% tags=["remove-cell"]
 glue("ch8_lbfgs_iters", LINEAR_ITERATIONS, display=False)
@@ -427,27 +434,57 @@ display(
 )
 
 # %% tags=["remove-cell"]
-e4_gaps = e4["paper_accuracy"].max() - e4["paper_accuracy"].min()
+e4_gap_paper = float(e4["paper_accuracy"].max() - e4["paper_accuracy"].min())
+e4_gap_converged = float(e4["linear_accuracy"].max() - e4["linear_accuracy"].min())
+converged_shift = e4["linear_accuracy"] - e4["paper_accuracy"]
+concat = e4[e4.index.str.contains("concat")]
+bilinear = e4[e4.index.str.contains("bilinear")]
+concat_gap_paper = float(bilinear["paper_accuracy"].mean() - concat["paper_accuracy"].mean())
+concat_gap_converged = float(bilinear["linear_accuracy"].mean() - concat["linear_accuracy"].mean())
 glue("ch8_saga_range_max", float(sensitivity["SAGA range"].max()), display=False)
 glue("ch8_change_max", float(sensitivity["largest change"].max()), display=False)
-glue("ch8_e4_gap", float(e4_gaps), display=False)
+glue("ch8_e4_gap", e4_gap_paper, display=False)
+glue("ch8_e4_gap_converged", e4_gap_converged, display=False)
+glue("ch8_shift_min", float(converged_shift.min()), display=False)
+glue("ch8_shift_max", float(converged_shift.max()), display=False)
+glue("ch8_shift_max_name", str(converged_shift.idxmax()), display=False)
+glue("ch8_concat_gap_paper", concat_gap_paper, display=False)
+glue("ch8_concat_gap_converged", concat_gap_converged, display=False)
 glue("ch8_obj_gap_min", float(objective_gap.min()), display=False)
 glue("ch8_obj_gap_max", float(objective_gap.max()), display=False)
 glue(
-    "ch8_sensitivity_verdict",
-    "smaller than" if sensitivity["largest change"].max() < e4_gaps else "comparable to",
+    "ch8_probe_verdict",
+    "the protocol's own settings move single accuracies by more than the differences between "
+    "some of the configurations it is used to rank"
+    if sensitivity["largest change"].max() >= min(e4_gap_paper, concat_gap_paper)
+    else "the protocol's settings move accuracies by less than the differences it is used to rank",
+    display=False,
+)
+glue(
+    "ch8_concat_verdict",
+    "shrinks"
+    if abs(concat_gap_converged) < abs(concat_gap_paper) - 0.005
+    else ("grows" if abs(concat_gap_converged) > abs(concat_gap_paper) + 0.005 else "stays"),
     display=False,
 )
 
 # %% [markdown]
 # The early-stopped probe ends {glue:text}`ch8_obj_gap_min:.1%` to
-# {glue:text}`ch8_obj_gap_max:.1%` above the value of its objective that L-BFGS reaches. Yet the
-# accuracies hardly care: across SAGA seeds the E4 accuracies move by at most
-# {glue:text}`ch8_saga_range_max:.3f`, and across all probe variants by at most
-# {glue:text}`ch8_change_max:.3f`, {glue:text}`ch8_sensitivity_verdict` the
-# {glue:text}`ch8_e4_gap:.3f` between the best and the worst E4 critic. Differences of a few
-# tenths of a point between single runs, however, are within the protocol's own noise — one more
-# reason the report chapter judges the paper's claims on means over seeds.
+# {glue:text}`ch8_obj_gap_max:.1%` above the minimum of its own objective. The SAGA seed barely
+# matters (the E4 accuracies move by at most {glue:text}`ch8_saga_range_max:.3f` across seeds),
+# but fitting the same probe to convergence changes the E4 accuracies by
+# {glue:text}`ch8_shift_min:+.3f` to {glue:text}`ch8_shift_max:+.3f` (most for
+# {glue:text}`ch8_shift_max_name`), and all variants together move a single accuracy by up to
+# {glue:text}`ch8_change_max:.3f`. The spread between the best and the worst E4 encoder is
+# {glue:text}`ch8_e4_gap:.3f` under the protocol's probe and {glue:text}`ch8_e4_gap_converged:.3f`
+# under the converged one; the bilinear critics' lead over the concat critics (chapter 5's
+# headline) is {glue:text}`ch8_concat_gap_paper:.3f` with the protocol's probe and
+# {glue:text}`ch8_concat_gap_converged:.3f` with the converged one — it
+# {glue:text}`ch8_concat_verdict`. In short, {glue:text}`ch8_probe_verdict`: part of what the
+# linear evaluation protocol reports is a property of its early-stopped optimiser, not of the
+# representation. This is a finding of this reproduction (one seed at the `book` budget), not a
+# claim of the paper; the report chapter keeps the paper's protocol for every verdict, so that our
+# numbers stay comparable with the paper's.
 
 # %% [markdown]
 # ## Summary
@@ -461,8 +498,10 @@ glue(
 # - Under an MLP probe the spread between representations is {glue:text}`ch8_spread_mlp:.3f`
 #   against {glue:text}`ch8_spread_lin:.3f` for the linear probe. A universal reader can undo
 #   any invertible encoder, which is why the paper evaluates linearly.
-# - The protocol's early-stopped probe is off its own optimum but its accuracies move by at most
-#   {glue:text}`ch8_change_max:.3f` across the variants we tried.
+# - The protocol's early-stopped probe stops {glue:text}`ch8_obj_gap_min:.0%`–
+#   {glue:text}`ch8_obj_gap_max:.0%` above its own optimum; fitted to convergence, the E4
+#   accuracies change by up to {glue:text}`ch8_shift_max:+.3f`, and the bilinear-over-concat lead
+#   goes from {glue:text}`ch8_concat_gap_paper:.3f` to {glue:text}`ch8_concat_gap_converged:.3f`.
 #
 # ## Exercises
 #
