@@ -325,29 +325,11 @@ def _text_table(rows: list[list[str]], header: Sequence[str]) -> str:
     )
 
 
-def _write_text(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` atomically (temporary file + rename); True if it replaced a file."""
-    import os
-    import tempfile
-
-    existed = path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return existed
-
-
 def _cmd_report(args: argparse.Namespace) -> int:
     from .data import DataError
     from .experiments import stored_records
     from .ledger import VERDICTS, compute_baselines, evaluate_claims, ledger_markdown
-    from .results import CorruptResultError, ResultsStore
+    from .results import CorruptResultError, ResultsStore, atomic_write
 
     store = ResultsStore(args.results)
     try:
@@ -409,8 +391,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         ),
     }
     try:
+        out_dir.mkdir(parents=True, exist_ok=True)
         for path, text in files.items():
-            replaced = _write_text(path, text)
+            replaced = path.exists()
+            atomic_write(path, text.encode("utf-8"))
             print(f"{'replaced' if replaced else 'wrote'} {path}")
     except OSError as err:
         print(

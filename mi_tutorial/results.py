@@ -210,8 +210,9 @@ def _write_temp(path: Path, data: bytes) -> Path:
     return Path(tmp)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``: fsynced temporary file in the same directory, then os.replace."""
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``: fsynced temporary file in the same directory, then os.replace
+    (a reader sees the old file or the new one, never a part)."""
     tmp = _write_temp(path, data)
     try:
         os.replace(tmp, path)

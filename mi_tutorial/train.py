@@ -463,48 +463,21 @@ def train_multiview(
     noise, target = config.noise_std, config.target
 
     def evaluate(step: int, elapsed: float) -> dict[str, float]:
-        train_bounds = log.flush()
-        acc, _ = _probe(
-            g1,
-            _independent_noise(train.top, noise, eval_gen),
-            train.labels,
-            _independent_noise(test.top, noise, eval_gen),
-            test.labels,
-            seed,
-            describe,
-            step,
-            lr_hint,
-        )
-        bound = _test_bound(
-            g1,
-            g2,
-            critic,
+        return _evaluate_multiview(
+            config,
             estimator,
-            test,
-            config.batch_size,
-            config.eval_batches,
-            noise,
-            eval_gen,
-            device,
+            (g1, g2, critic),
+            (train, test),
+            log.flush(),
+            records,
+            step=step,
+            elapsed=elapsed,
+            seed=seed,
+            eval_gen=eval_gen,
+            device=device,
+            describe=describe,
+            lr_hint=lr_hint,
         )
-        out = {"accuracy": acc, "bound": bound}
-        if target is not None:
-            out["objective"] = abs(bound - target)
-        out["train_bound"] = float(train_bounds.mean()) if train_bounds.size else math.nan
-        for metric, value in out.items():
-            records.add(step, metric, value, elapsed)
-        if config.eval_jacobian:
-            n = min(JACOBIAN_SAMPLES, len(train))
-            idx = torch.randperm(len(train), generator=eval_gen)[:n]
-            x = _independent_noise(train.top[idx], noise, eval_gen)
-            # scipy's single-threaded SVD: ≈3× faster than torch's on near-identity 392×392
-            # Jacobians on 2 shared cores (5.6 s vs 15.1 s for 128); values agree to ~1e-14.
-            logcond = np.asarray(
-                jacobian_log_condition(g1, x, svd_backend="scipy"), dtype=np.float64
-            )  # eval mode
-            for value in logcond:
-                records.add(step, "logcond", value, elapsed)
-        return out
 
     bar = _bar(config.steps, progress, f"{config.encoder}+{config.critic}+{estimator}")
     start = time.perf_counter()
@@ -536,6 +509,68 @@ def train_multiview(
     if models is not None:
         models.update(g1=g1, g2=g2, critic=critic)
     return records.frame()
+
+
+def _evaluate_multiview(
+    config: MultiViewConfig,
+    estimator: str,
+    modules: tuple[nn.Module, nn.Module, nn.Module],
+    data: tuple[TwoViews, TwoViews],
+    train_bounds: np.ndarray,
+    records: _Records,
+    *,
+    step: int,
+    elapsed: float,
+    seed: int,
+    eval_gen: torch.Generator,
+    device: torch.device,
+    describe: dict[str, str],
+    lr_hint: str,
+) -> dict[str, float]:
+    """One evaluation of a multi-view run (see :func:`train_multiview` for the metrics); adds
+    its records and returns the scalar metrics. Shared with the seed-vectorised trainer."""
+    g1, g2, critic = modules
+    train, test = data
+    noise, target = config.noise_std, config.target
+    acc, _ = _probe(
+        g1,
+        _independent_noise(train.top, noise, eval_gen),
+        train.labels,
+        _independent_noise(test.top, noise, eval_gen),
+        test.labels,
+        seed,
+        describe,
+        step,
+        lr_hint,
+    )
+    bound = _test_bound(
+        g1,
+        g2,
+        critic,
+        estimator,
+        test,
+        config.batch_size,
+        config.eval_batches,
+        noise,
+        eval_gen,
+        device,
+    )
+    out = {"accuracy": acc, "bound": bound}
+    if target is not None:
+        out["objective"] = abs(bound - target)
+    out["train_bound"] = float(train_bounds.mean()) if train_bounds.size else math.nan
+    for metric, value in out.items():
+        records.add(step, metric, value, elapsed)
+    if config.eval_jacobian:
+        n = min(JACOBIAN_SAMPLES, len(train))
+        idx = torch.randperm(len(train), generator=eval_gen)[:n]
+        x = _independent_noise(train.top[idx], noise, eval_gen)
+        # scipy's single-threaded SVD: ≈3× faster than torch's on near-identity 392×392
+        # Jacobians on 2 shared cores (5.6 s vs 15.1 s for 128); values agree to ~1e-14.
+        logcond = np.asarray(jacobian_log_condition(g1, x, svd_backend="scipy"), dtype=np.float64)
+        for value in logcond:  # the Jacobians are taken in eval mode
+            records.add(step, "logcond", value, elapsed)
+    return out
 
 
 def _multiview_modules(

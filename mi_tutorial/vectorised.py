@@ -56,7 +56,6 @@ Supported: :class:`~mi_tutorial.config.NonIIDConfig` (E6) and
 from __future__ import annotations
 
 import copy
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,24 +70,20 @@ from .config import MultiViewConfig, NonIIDConfig, RunConfig
 from .critics import ConcatCritic
 from .data import TwoViews, add_shared_noise, noniid_batch
 from .estimators import ESTIMATORS, OBJECTIVES, estimate, training_objective
-from .evaluation import jacobian_log_condition
 from .train import (
     _STREAM_EVAL,
     _STREAM_TRAIN,
     ADAM_EPS,
-    JACOBIAN_SAMPLES,
     EpochBatches,
     TrainingDiverged,
     _bar,
-    _independent_noise,
+    _evaluate_multiview,
     _load_data,
     _LossLog,
-    _probe,
     _Records,
     _records_frame,
     _reported_bound,
     _stream_generator,
-    _test_bound,
     build_models,
 )
 
@@ -351,47 +346,24 @@ def train_multiview_seeds(
 
     def evaluate(i: int, step: int, elapsed: float) -> None:
         """train_multiview's evaluation for seed i (same calls, same eval stream)."""
-        g1, g2, critic = sync(i)
-        seed, eval_gen, rec = seeds[i], eval_gens[i], records[i]
         try:
-            train_bounds = logs[i].flush()
-            acc, _ = _probe(
-                g1,
-                _independent_noise(train.top, noise, eval_gen),
-                train.labels,
-                _independent_noise(test.top, noise, eval_gen),
-                test.labels,
-                seed,
-                describe,
-                step,
-                lr_hint,
+            _evaluate_multiview(
+                config,
+                estimator,
+                sync(i),
+                (train, test),
+                logs[i].flush(),
+                records[i],
+                step=step,
+                elapsed=elapsed,
+                seed=seeds[i],
+                eval_gen=eval_gens[i],
+                device=device,
+                describe=describe,
+                lr_hint=lr_hint,
             )
         except TrainingDiverged as err:
-            raise _describe_seed(err, seed) from None
-        bound = _test_bound(
-            g1,
-            g2,
-            critic,
-            estimator,
-            test,
-            config.batch_size,
-            config.eval_batches,
-            noise,
-            eval_gen,
-            device,
-        )
-        out = {"accuracy": acc, "bound": bound}
-        if target is not None:
-            out["objective"] = abs(bound - target)
-        out["train_bound"] = float(train_bounds.mean()) if train_bounds.size else math.nan
-        for metric, value in out.items():
-            rec.add(step, metric, value, elapsed)
-        if config.eval_jacobian:
-            n = min(JACOBIAN_SAMPLES, len(train))
-            idx = torch.randperm(len(train), generator=eval_gen)[:n]
-            x = _independent_noise(train.top[idx], noise, eval_gen)
-            for value in jacobian_log_condition(g1, x, svd_backend="scipy"):
-                rec.add(step, "logcond", float(value), elapsed)
+            raise _describe_seed(err, seeds[i]) from None
 
     def per_seed(p1, b1, p2, b2, pc, bc, x1, x2):
         scores = critics.functional(pc, bc, g1s.functional(p1, b1, x1), g2s.functional(p2, b2, x2))
