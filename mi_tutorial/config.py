@@ -152,8 +152,24 @@ class NonIIDConfig(RunConfig):
     init: str = "glorot"
 
 
+@dataclass(frozen=True)
+class SupervisedConfig(RunConfig):
+    """The paper's supervised reference (§3, "Setup"): an encoder and a linear head on its output,
+    trained end to end with cross-entropy on the labels of the top halves."""
+
+    kind: ClassVar[str] = "supervised"
+    encoder: str = "mlp"
+    encoder_kwargs: tuple = field(default=())
+    init: str = "glorot"
+    dataset: str = "mnist"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "encoder_kwargs", _freeze(self.encoder_kwargs))
+
+
 CONFIG_KINDS: dict[str, type[RunConfig]] = {
-    c.kind: c for c in (MultiViewConfig, AdversarialConfig, NonIIDConfig)
+    c.kind: c for c in (MultiViewConfig, AdversarialConfig, NonIIDConfig, SupervisedConfig)
 }
 
 

@@ -18,6 +18,7 @@ IDS = [
     "critic-capacity",
     "encoder-vs-estimator",
     "noniid",
+    "supervised",
     "initialisation",
     "metric-learning",
 ]
@@ -33,7 +34,7 @@ def fake_run(config, seed, *, device="cpu", progress=True):
 def test_registry_order_and_descriptions():
     assert ex.experiment_ids() == IDS
     codes = [ex.EXPERIMENTS[i].code for i in IDS]
-    assert codes == ["E1", "E2", "E3", "E4", "E5", "E6", "R1", "R2"]
+    assert codes == ["E1", "E2", "E3", "E4", "E5", "E6", "S", "R1", "R2"]
     assert "Fig. 3" in ex.describe("critic-capacity") and ex.describe("noniid").startswith("E6")
 
 
@@ -52,6 +53,17 @@ def test_every_experiment_builds_distinct_configs(experiment, profile):
             assert (c.batch_size, c.lr) == (128, 1e-4)
     seeds = ex.default_seeds(experiment, profile)
     assert seeds == list(range(len(seeds)))
+
+
+def test_supervised_reference_trains_both_encoders_end_to_end(tmp_path):
+    configs = ex.get_configs("supervised", "paper")
+    assert [c.encoder for c in configs] == ["mlp", "convnet"]
+    assert all(
+        c.kind == "supervised" and (c.steps, c.eval_every) == (21_000, 1_000) for c in configs
+    )
+    store = ResultsStore(tmp_path)
+    records = ex.run("supervised", "smoke", store=store, run_fn=fake_run, progress=False)
+    assert set(records["encoder"]) == {"mlp", "convnet"}
 
 
 def test_paper_profile_matches_the_paper():
