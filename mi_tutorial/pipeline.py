@@ -116,7 +116,7 @@ def build_html(strict: bool = True) -> None:
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(REPO)]
     if strict:
-        cmd += ["--warningiserror", "--keep-going"]
+        cmd += ["--warningiserror", "--nitpick", "--keep-going"]
     proc = subprocess.run(cmd)
     if proc.returncode != 0:
         raise ChapterError(
