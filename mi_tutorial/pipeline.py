@@ -4,7 +4,8 @@ For every chapter listed in ``_toc.yml`` whose source ``book/NN_slug.py`` exists
 source is converted to ``book/NN_slug.ipynb`` and executed **in place** by papermill with
 ``PROFILE`` (and any other parameters) injected after the cell tagged ``parameters``. The injected
 cell is tagged ``hide-cell`` so the page shows it collapsed. Then ``jupyter-book build`` renders the
-executed notebooks (``execute_notebooks: "off"``) into ``_build/html`` with warnings as errors.
+executed notebooks (``execute_notebooks: "off"``) into ``_build/html`` with warnings as errors,
+nitpicky (every cross-reference must resolve).
 
 Any failing cell stops the build with a :class:`ChapterError` naming the chapter and the cell.
 Execution times and parameters are written to ``_build/execution.json`` (read by the book's
