@@ -299,7 +299,9 @@ def paper_costs(parts: dict, times: StepTimes, noniid_ms: float) -> dict:
             fwd_batch = encode_s[c.encoder] / N_ENCODED * BATCH  # one eval-mode forward of 128
             n_evals = _n_evals(c.steps, c.eval_every)
             one_eval = encode_s[c.encoder] + probe_s[str(_out_dim(c.encoder))]
-            if c.kind == "adversarial":
+            if c.kind == "supervised":  # one encoder + a linear head: ≈ half a two-view step
+                train_s += c.steps * times.ms(c.encoder, "bilinear") / 2e3
+            elif c.kind == "adversarial":
                 step_s = c.classifier_steps * fwd_batch + times.ms(c.encoder, "bilinear") / 2e3
                 train_s += c.steps * step_s + c.warmup_steps * fwd_batch
                 one_eval += 2 * fwd_batch  # reconstruction check on one test batch

@@ -193,7 +193,7 @@ def test_convnet_input_shape_errors_name_the_fix():
 def test_cifar_experiments_are_registered_but_not_in_the_default_list():
     assert not set(CIFAR_IDS) & set(ex.experiment_ids())
     every = ex.experiment_ids(include_cifar10=True)
-    assert every[6:8] == CIFAR_IDS and [ex.EXPERIMENTS[i].code for i in CIFAR_IDS] == ["E7", "E8"]
+    assert every[7:9] == CIFAR_IDS and [ex.EXPERIMENTS[i].code for i in CIFAR_IDS] == ["E7", "E8"]
     assert "Fig. 8" in ex.describe(CIFAR_IDS[0]) and "Fig. 9" in ex.describe(CIFAR_IDS[1])
     assert ex.CIFAR10_VIEW_SHAPE == data.CIFAR10_VIEW_SHAPE
 
