@@ -205,7 +205,9 @@ def _e4_ordering(estimator: str, experiment: str = "critic-capacity") -> Check:
         else:
             verdict = "not reproduced"
         return Outcome(
-            tuple(acc["bilinear"] - acc["concat"]), verdict, "bilinear minus concat accuracy"
+            tuple((acc["bilinear"] - acc["concat"]).dropna()),
+            verdict,
+            "bilinear minus concat accuracy",
         )
 
     return check
@@ -218,8 +220,9 @@ def _tighter_bound_worse_accuracy(experiment: str = "critic-capacity") -> Check:
         def final(metric: str, critic: str) -> pd.Series:
             return _per_seed(_select(records, experiment, metric, critic=critic, estimator="nwj"))
 
-        bound_gap = final("bound", "concat") - final("bound", "bilinear")
-        acc_gap = final("accuracy", "bilinear") - final("accuracy", "concat")
+        # seeds present for both critics only (a sweep may be half done)
+        bound_gap = (final("bound", "concat") - final("bound", "bilinear")).dropna()
+        acc_gap = (final("accuracy", "bilinear") - final("accuracy", "concat")).dropna()
         if bound_gap.empty or acc_gap.empty:
             return NOT_RUN
         both = bound_gap.mean() > 0 and acc_gap.mean() > 0

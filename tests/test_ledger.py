@@ -116,6 +116,25 @@ def test_critic_ordering_and_tighter_bound_claims():
     assert table.loc["8", "verdict"] == "not reproduced"
 
 
+def test_half_done_sweep_is_judged_on_the_runs_present():
+    """A paper sweep stopped before its concat-NWJ run: claim 8 is 'not run', not a NaN verdict."""
+    records = _critics(
+        {
+            "bilinear": (0.88, 0.87, 5.5),
+            "separable": (0.877, 0.866, 5.5),
+            "concat": (0.856, 0.855, 6.2),
+        }
+    )
+    missing = (records["critic"] == "concat") & (records["estimator"] == "nwj")
+    table = _verdicts(records[~missing])
+    assert table.loc["8", "verdict"] == "not run" and table.loc["8", "ours"] == "—"
+    # seeds present for one critic only do not enter the differences
+    one_seed_more = records[(records["seed"] == 0)].assign(seed=5)
+    one_seed_more = one_seed_more[one_seed_more["critic"] == "bilinear"]
+    table = _verdicts(pd.concat([records, one_seed_more], ignore_index=True))
+    assert "nan" not in table.loc["8", "ours"] and "nan" not in table.loc["7a", "ours"]
+
+
 def test_noniid_verdicts():
     def records(shared_value, iid_value):
         rows = []
