@@ -356,6 +356,26 @@ def _probe(
     return float(acc), f_test
 
 
+def _probe_and_head(
+    g: nn.Module,
+    head: nn.Module,
+    train: TwoViews,
+    test: TwoViews,
+    seed: int,
+    describe: dict[str, str],
+    step: int,
+    lr: str,
+) -> dict[str, float]:
+    """``accuracy`` (the linear probe refitted on :math:`g`) and ``classifier_accuracy`` (the
+    trained linear ``head`` on :math:`g`, on the whole test set, reusing the probe's features)."""
+    acc, f_test = _probe(
+        g, train.top, train.labels, test.top, test.labels, seed, describe, step, lr
+    )
+    device = next(head.parameters()).device
+    pred = head(f_test.to(device)).argmax(dim=1).cpu()
+    return {"accuracy": acc, "classifier_accuracy": float((pred == test.labels).double().mean())}
+
+
 def _reported_bound(estimator: str, scores: torch.Tensor, objective: torch.Tensor) -> torch.Tensor:
     """The reported bound of a training batch, reusing the objective where the two coincide."""
     if estimator in ESTIMATORS and estimator not in TRAINED_WITH_JS:
@@ -681,14 +701,7 @@ def train_adversarial(
     def evaluate(step: int, elapsed: float) -> dict[str, float]:
         log.flush()
         with _eval_mode(g, classifier):
-            acc, f_test = _probe(
-                g, train.top, train.labels, test.top, test.labels, seed, describe, step, lr_hint
-            )
-            pred = classifier(f_test.to(device)).argmax(dim=1).cpu()
-            out = {
-                "accuracy": acc,
-                "classifier_accuracy": float((pred == test.labels).double().mean()),
-            }
+            out = _probe_and_head(g, classifier, train, test, seed, describe, step, lr_hint)
             if hasattr(g, "inverse"):
                 x = test.top[: config.batch_size].to(device)
                 out["reconstruction_error"] = float((g.inverse(g(x)) - x).abs().max())
@@ -843,11 +856,7 @@ def train_supervised(
     def evaluate(step: int, elapsed: float) -> dict[str, float]:
         log.flush()
         with _eval_mode(g, head):
-            acc, f_test = _probe(
-                g, train.top, train.labels, test.top, test.labels, seed, describe, step, lr_hint
-            )
-            pred = head(f_test.to(device)).argmax(dim=1).cpu()
-        out = {"accuracy": acc, "classifier_accuracy": float((pred == test.labels).double().mean())}
+            out = _probe_and_head(g, head, train, test, seed, describe, step, lr_hint)
         for metric, value in out.items():
             records.add(step, metric, value, elapsed)
         return out
