@@ -1,5 +1,5 @@
 # The two commands of the README:  `make book`  (execute every chapter, build the HTML site)
-#                                   `make test`  (lint + unit tests + chapter smoke runs)
+#                                   `make test`  (lint, format, spelling, unit tests, chapter smoke runs)
 # Both create .venv and install the project on first use; later calls reuse it.
 SHELL := /bin/bash
 PYTHON ?= python3
