@@ -57,7 +57,7 @@ from .config import (
     RunConfig,
     SupervisedConfig,
 )
-from .results import RECORD_COLUMNS, ResultsStore, RunFn, _with_config, run_sweep
+from .results import RECORD_COLUMNS, ResultsStore, RunFn, run_sweep
 
 
 @dataclass(frozen=True)
@@ -653,21 +653,9 @@ def stored_records(
     profile = _profile(profile)
     store = store if store is not None else ResultsStore()
     ids = experiment_ids(include_cifar10=True) if experiments is None else list(experiments)
-    frames = []
-    for experiment in ids:
-        for config in get_configs(experiment, profile):
-            seeds = []
-            for json_path in store.run_dir(config).glob("seed-*.json"):
-                suffix = json_path.stem.removeprefix("seed-")
-                if suffix.isdigit():
-                    seeds.append(int(suffix))
-            for seed in sorted(seeds):
-                records = store.load(config, seed)
-                if records is not None:  # removed meanwhile
-                    frames.append(_with_config(records, config, seed))
-    if not frames:
-        return pd.DataFrame(columns=[*RECORD_COLUMNS, "seed"])
-    return pd.concat(frames, ignore_index=True)
+    return store.load_stored(
+        config for experiment in ids for config in get_configs(experiment, profile)
+    )
 
 
 def _fmt(value) -> str:

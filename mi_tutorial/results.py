@@ -398,6 +398,24 @@ class ResultsStore:
         assert pair is not None
         return pair[0]
 
+    def stored_seeds(self, config: RunConfig) -> list[int]:
+        """The seeds of ``config`` with a complete stored run, ascending."""
+        suffixes = (p.stem.removeprefix("seed-") for p in self.run_dir(config).glob("seed-*.json"))
+        return sorted(int(s) for s in suffixes if s.isdigit())
+
+    def load_stored(self, configs: Iterable[RunConfig]) -> pd.DataFrame:
+        """Every stored seed of ``configs`` (trains nothing), tidy with the config fields and
+        ``seed`` as columns, like :func:`run_sweep`; an empty frame if nothing is stored."""
+        frames = []
+        for config in configs:
+            for seed in self.stored_seeds(config):
+                records = self.load(config, seed)
+                if records is not None:  # removed meanwhile
+                    frames.append(_with_config(records, config, seed))
+        if not frames:
+            return pd.DataFrame(columns=[*RECORD_COLUMNS, "seed"])
+        return pd.concat(frames, ignore_index=True)
+
     def load_all(self, profile: str | None = None, experiment: str | None = None) -> pd.DataFrame:
         """Every stored run (optionally of one profile / experiment), tidy, with the config fields
         and ``seed`` as columns. Empty DataFrame if nothing is stored."""
