@@ -403,6 +403,9 @@ for name in e4.index:
     train_z, test_z = features[name]
     row = {"representation": name}
     for probe_seed in range(PROBE_SEEDS):
+        if probe_seed == SEED:  # fitted above, in compare_probes
+            row[f"SAGA seed {probe_seed}"] = probes.loc[name, "paper_accuracy"]
+            continue
         report = linear_probe_report(train_z, TRAIN.labels, test_z, TEST.labels, seed=probe_seed)
         row[f"SAGA seed {probe_seed}"] = report["accuracy"]
     row["converged, min-max"] = probes.loc[name, "linear_accuracy"]
