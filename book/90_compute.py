@@ -293,8 +293,10 @@ per_experiment.style.hide(axis="index").format({"mean_min": "{:.1f}", "total_h":
 # ## Running the `paper` profile
 #
 # The paper's protocol (21,000 steps evaluated every 1,000, 20 seeds) is meant for a GPU. One
-# experiment at a time, finished runs are stored and reused, so an interrupted command can simply be
-# started again:
+# experiment at a time, finished runs are stored and reused, and an unfinished multi-view run saves
+# its state after every evaluation (`mi_tutorial.checkpoint`), so an interrupted command can
+# simply be started again: it loses at most one evaluation interval, and the resumed run's records
+# equal those of an uninterrupted one.
 #
 # ```bash
 # mi-tutorial run EXP --profile paper --seeds N --jobs J --device cuda

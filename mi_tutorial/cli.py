@@ -152,7 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the profile's: 20 for paper figures averaged over runs, else 1)",
     )
     run.add_argument(
-        "--force", action="store_true", help="re-run and overwrite runs that are already stored"
+        "--force",
+        action="store_true",
+        help="re-run and overwrite runs that are already stored, discarding partial runs "
+        "(without it, an interrupted run resumes from its last evaluation)",
     )
     run.add_argument("--device", type=_device, default="cpu", help="cpu (default), cuda or cuda:N")
     run.add_argument(

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import hashlib
+import inspect
 import io
 import json
 import os
@@ -90,7 +91,7 @@ def default_results_root() -> Path:
 
 
 @lru_cache(maxsize=1)
-def _git_state() -> tuple[str, bool | None]:
+def git_state() -> tuple[str, bool | None]:
     """(commit, dirty) of the repository holding the package, or ("unknown", None)."""
     repo = Path(__file__).resolve().parents[1]
     try:
@@ -125,7 +126,7 @@ def environment_info(device: str) -> dict[str, Any]:
     """Versions, machine and git state recorded with every saved run."""
     import torch
 
-    commit, dirty = _git_state()
+    commit, dirty = git_state()
     return {
         "git_commit": commit,
         "git_dirty": dirty,
@@ -307,6 +308,11 @@ class ResultsStore:
         """The path of the trained weights of ``(config, seed)`` (present only if they were kept)."""
         return self.paths(config, seed)[0].with_suffix(".pt")
 
+    def checkpoint_path(self, config: RunConfig, seed: int) -> Path:
+        """Where an unfinished run of ``(config, seed)`` keeps its resumable state (see
+        :mod:`mi_tutorial.checkpoint`); deleted once the run is stored."""
+        return self.paths(config, seed)[0].with_suffix(".ckpt")
+
     # ---- reading -----------------------------------------------------------------------------
     def has(self, config: RunConfig, seed: int) -> bool:
         """True when a complete run is stored (its JSON exists: it is written last)."""
@@ -440,11 +446,13 @@ class ResultsStore:
         wall_time: float,
         device: str = "cpu",
         models: dict[str, Any] | None = None,
+        provenance: dict[str, Any] | None = None,
     ) -> Path:
         """Store ``records`` of ``(config, seed)`` atomically and return the CSV path.
 
         ``models``: optional ``{name: nn.Module or state_dict}``; their weights are stored next to
-        the records (see :meth:`load_models`).
+        the records (see :meth:`load_models`). ``provenance``: extra JSON-able fields for the
+        run's JSON (e.g. where a resumed run was resumed).
         """
         if not isinstance(records, pd.DataFrame):
             raise TypeError(f"records must be a pandas DataFrame, got {type(records).__name__}.")
@@ -476,6 +484,7 @@ class ResultsStore:
             "wall_time_s": float(wall_time),
             "timestamp": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             **environment_info(device),
+            **(provenance or {}),
         }
         blob = (json.dumps(meta, indent=1, default=list, sort_keys=False) + "\n").encode()
         target, temps = csv_path.parent, []
@@ -540,14 +549,46 @@ def _run_and_save(
     device: str,
     progress: bool,
     keep_models: bool = False,
+    force: bool = False,
 ) -> float:
-    """Run one pair, store it and return its wall time (executed in a worker when n_jobs > 1)."""
+    """Run one pair, store it and return its wall time (executed in a worker when n_jobs > 1).
+
+    If ``run_fn`` takes a ``checkpoint`` argument (as :func:`mi_tutorial.train.run_config` does),
+    the run saves its state to :meth:`ResultsStore.checkpoint_path` as it goes and resumes from
+    there after an interruption; the wall time then adds the earlier attempts' training time, and
+    the provenance says at which steps the run was resumed and from which commit it started.
+    """
+    from .checkpoint import checkpoint_summary
+
     models: dict | None = {} if keep_models else None
-    extra = {"models": models} if keep_models else {}
+    extra: dict[str, Any] = {"models": models} if keep_models else {}
+    checkpoint = store.checkpoint_path(config, seed)
+    if force:
+        checkpoint.unlink(missing_ok=True)
+    earlier = None
+    if "checkpoint" in inspect.signature(run_fn).parameters:
+        extra["checkpoint"] = checkpoint
+        earlier = checkpoint_summary(checkpoint)
+        if earlier is not None:
+            print(
+                f"resuming seed {seed} of {config.experiment}/{config.key()} from step "
+                f"{earlier['step']} ({checkpoint})",
+                file=sys.stderr,
+            )
     start = time.perf_counter()
     records = run_fn(config, seed, device=device, progress=progress, **extra)
     wall = time.perf_counter() - start
-    store.save(config, seed, records, wall_time=wall, device=device, models=models)
+    provenance = {}
+    if earlier is not None:  # resumed: count the earlier attempts' saved training time
+        wall += earlier["elapsed_s"]
+        provenance = {
+            "resumed_at_steps": [*earlier["resumed_at"], earlier["step"]],
+            "started_git_commit": earlier["started_git_commit"],
+        }
+    store.save(
+        config, seed, records, wall_time=wall, device=device, models=models, provenance=provenance
+    )
+    checkpoint.unlink(missing_ok=True)
     return wall
 
 
@@ -568,7 +609,8 @@ def run_sweep(
 
     ``run_fn(config, seed, *, device, progress) -> DataFrame`` defaults to
     :func:`mi_tutorial.train.run_config`. Finished pairs are saved as soon as each one finishes,
-    so an interrupted sweep resumes where it stopped. With ``n_jobs > 1`` the missing pairs run in
+    so an interrupted sweep resumes where it stopped; an interrupted multi-view run itself
+    continues from its last evaluation (:meth:`ResultsStore.checkpoint_path`). With ``n_jobs > 1`` the missing pairs run in
     parallel processes (joblib, loky backend; joblib limits each worker's BLAS/OpenMP threads to
     ``cpu_count // n_jobs``). The returned records are always the ones read back from the store,
     so a fresh run and a cached one give identical frames. Columns: the record columns, ``seed``,
@@ -606,7 +648,7 @@ def run_sweep(
     start = time.perf_counter()
     if todo and n_jobs == 1:
         for config, seed in todo:
-            _run_and_save(run_fn, config, seed, store, device, progress, keep_models)
+            _run_and_save(run_fn, config, seed, store, device, progress, keep_models, force)
     elif todo:
         from joblib import Parallel, delayed, parallel_config
 
@@ -615,7 +657,9 @@ def run_sweep(
         chosen = contextlib.nullcontext() if backend is None else parallel_config(backend=backend)
         with chosen:
             Parallel(n_jobs=min(n_jobs, len(todo)))(
-                delayed(_run_and_save)(run_fn, config, seed, store, device, False, keep_models)
+                delayed(_run_and_save)(
+                    run_fn, config, seed, store, device, False, keep_models, force
+                )
                 for config, seed in todo
             )
     frames = []

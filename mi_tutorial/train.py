@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -51,6 +52,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ._validation import check_int, choose
+from .checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from .config import (
     AdversarialConfig,
     MultiViewConfig,
@@ -120,11 +122,16 @@ def run_config(
     progress: bool = True,
     data: tuple[TwoViews, TwoViews] | None = None,
     models: dict[str, nn.Module] | None = None,
+    checkpoint: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Run ``config`` with ``seed`` and return its tidy records (see the module docstring).
 
     ``models``: if a dict is given, the trained modules are put in it when training ends, under
     the names of :func:`build_models`.
+
+    ``checkpoint``: a file to save the run's state to after each evaluation and to resume from
+    (see :func:`train_multiview`). Only multi-view runs, the long ones, are resumable; the other
+    kinds ignore it and run from the start.
     """
     seed = check_int(seed, "seed", 0)
     kind = choose(getattr(config, "kind", None), RUN_KINDS, "run kind (config.kind)")
@@ -134,7 +141,10 @@ def run_config(
         "noniid": train_noniid,
         "supervised": train_supervised,
     }[kind]
-    return trainer(config, seed, device=device, progress=progress, data=data, models=models)
+    extra = {"checkpoint": checkpoint} if kind == "multiview" else {}
+    return trainer(
+        config, seed, device=device, progress=progress, data=data, models=models, **extra
+    )
 
 
 def build_models(
@@ -212,6 +222,25 @@ class EpochBatches:
         self._pos += self.batch_size
         return idx
 
+    @property
+    def permutation(self) -> torch.Tensor:
+        """The current epoch's permutation (empty before the first batch)."""
+        return self._perm
+
+    @property
+    def position(self) -> int:
+        """Where the next batch starts in :attr:`permutation`."""
+        return self._pos
+
+    def restore(self, permutation: torch.Tensor, position: int) -> None:
+        """Continue from a saved (:attr:`permutation`, :attr:`position`)."""
+        if permutation.ndim != 1 or not 0 <= position <= len(permutation):
+            raise ValueError(
+                f"bad epoch state: permutation of shape {tuple(permutation.shape)}, position "
+                f"{position}; the checkpoint is damaged, delete it."
+            )
+        self._perm, self._pos = permutation.clone(), int(position)
+
 
 class _LossLog:
     """Per-step losses (and training-batch bounds) kept on the device until the next check."""
@@ -270,6 +299,68 @@ class _Records:
             [r[2] for r in self.rows],
             [r[3] for r in self.rows],
         )
+
+
+class _Resumable:
+    """Saves a run's state to ``path`` after each evaluation and restores it at the start
+    (see :mod:`mi_tutorial.checkpoint`); does nothing when ``path`` is None."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike | None,
+        config: RunConfig,
+        seed: int,
+        *,
+        modules: dict[str, nn.Module],
+        optimizer: torch.optim.Optimizer,
+        generators: dict[str, torch.Generator],
+        batches: EpochBatches,
+        records: _Records,
+    ) -> None:
+        self.path, self.config, self.seed = path, config, seed
+        self.modules, self.optimizer, self.generators = modules, optimizer, generators
+        self.batches, self.records = batches, records
+        self.resumed, self.elapsed_before = False, 0.0
+        self.started_git_commit, self.resumed_at = "unknown", []
+        if path is not None:
+            from .results import git_state
+
+            self.started_git_commit = git_state()[0]
+
+    def restore(self) -> int:
+        """Load the checkpoint if there is one; return the first step still to run."""
+        state = None if self.path is None else load_checkpoint(self.path, self.config, self.seed)
+        if state is None:
+            return 0
+        for name, module in self.modules.items():
+            module.load_state_dict(state.models[name])
+        self.optimizer.load_state_dict(state.optimizer)
+        for name, generator in self.generators.items():
+            generator.set_state(state.generators[name])
+        self.batches.restore(state.epoch_permutation, state.epoch_position)
+        self.records.rows = list(state.records)
+        self.resumed, self.elapsed_before = True, state.elapsed_s
+        self.started_git_commit = state.started_git_commit
+        self.resumed_at = [*state.resumed_at, state.step]
+        return state.step
+
+    def save(self, step: int, elapsed: float) -> None:
+        """Save the state before the update of ``step`` (its evaluation already recorded)."""
+        if self.path is None:
+            return
+        state = TrainingState(
+            step=step,
+            models={name: module.state_dict() for name, module in self.modules.items()},
+            optimizer=self.optimizer.state_dict(),
+            generators={name: g.get_state() for name, g in self.generators.items()},
+            epoch_permutation=self.batches.permutation,
+            epoch_position=self.batches.position,
+            records=self.records.rows,
+            elapsed_s=elapsed,
+            started_git_commit=self.started_git_commit,
+            resumed_at=self.resumed_at,
+        )
+        save_checkpoint(self.path, self.config, self.seed, state)
 
 
 def _records_frame(steps, metrics, values, elapsed) -> pd.DataFrame:
@@ -435,6 +526,7 @@ def train_multiview(
     progress: bool = True,
     data: tuple[TwoViews, TwoViews] | None = None,
     models: dict[str, nn.Module] | None = None,
+    checkpoint: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     r"""Maximise :math:`\hat I_{EST}(g_1(X^{(1)}); g_2(X^{(2)}))`, or minimise :math:`L_t`.
 
@@ -457,6 +549,12 @@ def train_multiview(
     metric-learning setting); ``estimator`` may be a loss of
     :data:`mi_tutorial.estimators.LOSSES` (``"triplet"``), whose ``bound`` is the InfoNCE bound of
     the same scores.
+
+    ``checkpoint``: a file path. After every evaluation the run's whole state is saved there
+    (:mod:`mi_tutorial.checkpoint`); if the file exists when the run starts, the run continues from
+    it, and the records equal those of an uninterrupted run (``elapsed_s`` continues the first
+    attempt's clock). The file is left in place; :func:`mi_tutorial.results.run_sweep` deletes it
+    once the run is stored.
     """
     if not isinstance(config, MultiViewConfig):
         raise TypeError(f"train_multiview needs a MultiViewConfig, got {type(config).__name__}.")
@@ -506,15 +604,29 @@ def train_multiview(
             lr_hint=lr_hint,
         )
 
+    resumable = _Resumable(
+        checkpoint,
+        config,
+        seed,
+        modules={"g1": g1, "critic": critic} | ({} if g2 is g1 else {"g2": g2}),
+        optimizer=optimizer,
+        generators={"train": train_gen, "eval": eval_gen},
+        batches=batches,
+        records=records,
+    )
+    first = resumable.restore()
     bar = _bar(config.steps, progress, f"{config.encoder}+{config.critic}+{estimator}")
-    start = time.perf_counter()
+    bar.update(first)
+    start = time.perf_counter() - resumable.elapsed_before
     try:
-        for step in range(config.steps):
-            if step % config.eval_every == 0:
+        for step in range(first, config.steps):
+            if step % config.eval_every == 0 and not (step == first and resumable.resumed):
                 last = evaluate(step, time.perf_counter() - start)
                 bar.set_postfix(
                     acc=f"{last['accuracy']:.3f}", bound=f"{last['bound']:.2f}", refresh=False
                 )
+                if step > 0:
+                    resumable.save(step, time.perf_counter() - start)
             idx = batches.next()
             x1, x2 = add_shared_noise(train.top[idx], train.bottom[idx], noise, train_gen)
             scores = critic(g1(x1.to(device)), g2(x2.to(device)))

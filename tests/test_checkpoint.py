@@ -1,0 +1,154 @@
+"""Resumable runs: an interrupted multi-view run continues from its last evaluation and ends with
+exactly the records of an uninterrupted run (sklearn digits, tiny models, tens of steps)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+
+import mi_tutorial.train as train_module
+from mi_tutorial.checkpoint import CheckpointMismatch, checkpoint_summary, load_checkpoint
+from mi_tutorial.config import MultiViewConfig
+from mi_tutorial.results import ResultsStore, run_sweep
+from mi_tutorial.train import run_config, train_multiview
+
+SMALL = {"hidden": (32,), "out_dim": 16}
+NO_CLOCK = ["step", "metric", "value"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _config(**changes) -> MultiViewConfig:
+    base = {
+        "dataset": "digits",
+        "encoder": "mlp",
+        "encoder_kwargs": SMALL,
+        "critic": "separable",
+        "critic_kwargs": {"hidden": 8, "out": 8},
+        "estimator": "nwj",
+        "steps": 31,
+        "eval_every": 10,
+        "batch_size": 64,
+        "lr": 1e-2,
+        "noise_std": 0.05,  # exercises the noise streams too
+    }
+    base.update(changes)
+    return MultiViewConfig(**base)
+
+
+class Interrupt(Exception):
+    """Stands in for a killed process."""
+
+
+def _interrupt_after(monkeypatch, n_batches: int) -> None:
+    """Make the n-th training batch of the next run raise :class:`Interrupt`."""
+    original = train_module.EpochBatches.next
+    calls = {"n": 0}
+
+    def next_batch(self):
+        calls["n"] += 1
+        if calls["n"] == n_batches:
+            raise Interrupt
+        return original(self)
+
+    monkeypatch.setattr(train_module.EpochBatches, "next", next_batch)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted() -> pd.DataFrame:
+    return run_config(_config(), 3, progress=False)
+
+
+@pytest.mark.parametrize("stop_at", [15, 27])
+def test_resumed_run_equals_uninterrupted_run(tmp_path, monkeypatch, uninterrupted, stop_at):
+    path = tmp_path / "run.ckpt"
+    with monkeypatch.context() as patch:
+        _interrupt_after(patch, stop_at)
+        with pytest.raises(Interrupt):
+            run_config(_config(), 3, progress=False, checkpoint=path)
+    saved = checkpoint_summary(path)
+    assert saved["step"] == 10 * ((stop_at - 1) // 10)  # the last evaluation before the stop
+    assert saved["resumed_at"] == []
+    models: dict = {}
+    resumed = run_config(_config(), 3, progress=False, checkpoint=path, models=models)
+    pd.testing.assert_frame_equal(resumed[NO_CLOCK], uninterrupted[NO_CLOCK], check_exact=True)
+    assert resumed["elapsed_s"].is_monotonic_increasing  # one clock across both attempts
+    assert checkpoint_summary(path)["resumed_at"] == [saved["step"]]
+    # and the weights equal an uninterrupted run's
+    reference: dict = {}
+    run_config(_config(), 3, progress=False, models=reference)
+    for name in ("g1", "g2", "critic"):
+        for key, value in reference[name].state_dict().items():
+            assert torch.equal(models[name].state_dict()[key], value), (name, key)
+
+
+def test_checkpoint_of_another_run_is_refused(tmp_path):
+    path = tmp_path / "run.ckpt"
+    run_config(_config(steps=11), 0, progress=False, checkpoint=path)
+    assert load_checkpoint(path, _config(steps=11), 0).step == 10
+    with pytest.raises(CheckpointMismatch, match="Delete it"):
+        run_config(_config(steps=11), 1, progress=False, checkpoint=path)  # other seed
+    with pytest.raises(CheckpointMismatch, match="Delete it"):
+        run_config(_config(steps=11, lr=1e-3), 0, progress=False, checkpoint=path)  # other config
+
+
+def test_damaged_checkpoint_is_refused_with_advice(tmp_path):
+    path = tmp_path / "run.ckpt"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointMismatch, match="Delete it to start the run from step 0"):
+        train_multiview(_config(steps=11), 0, progress=False, checkpoint=path)
+
+
+def test_no_checkpoint_file_means_no_state():
+    assert checkpoint_summary("/nonexistent/run.ckpt") is None
+    assert load_checkpoint("/nonexistent/run.ckpt", _config(), 0) is None
+
+
+def test_sweep_resumes_an_interrupted_run_and_cleans_up(tmp_path, monkeypatch, uninterrupted):
+    store = ResultsStore(tmp_path)
+    config = _config()
+    with monkeypatch.context() as patch:
+        _interrupt_after(patch, 25)
+        with pytest.raises(Interrupt):
+            run_sweep([config], [3], store=store, progress=False)
+    assert store.checkpoint_path(config, 3).is_file() and not store.has(config, 3)
+    records = run_sweep([config], [3], store=store, progress=False)
+    pd.testing.assert_frame_equal(  # read back from CSV: str dtype, exact floats
+        records[NO_CLOCK], uninterrupted[NO_CLOCK], check_exact=True, check_dtype=False
+    )
+    assert not store.checkpoint_path(config, 3).exists()  # deleted once the run is stored
+    meta = json.loads(store.paths(config, 3)[1].read_text())
+    assert meta["resumed_at_steps"] == [20]
+    assert meta["started_git_commit"] == meta["git_commit"]
+    assert meta["wall_time_s"] >= records["elapsed_s"].max()
+
+
+def test_force_discards_a_checkpoint(tmp_path, monkeypatch, uninterrupted):
+    store = ResultsStore(tmp_path)
+    config = _config()
+    with monkeypatch.context() as patch:
+        _interrupt_after(patch, 25)
+        with pytest.raises(Interrupt):
+            run_sweep([config], [3], store=store, progress=False)
+    run_sweep([config], [3], store=store, progress=False, force=True)
+    meta = json.loads(store.paths(config, 3)[1].read_text())
+    assert "resumed_at_steps" not in meta  # ran from step 0
+
+
+def test_run_fn_without_checkpoint_argument_still_works(tmp_path):
+    def run_fn(config, seed, *, device, progress):
+        return pd.DataFrame({"step": [0], "metric": ["bound"], "value": [1.0], "elapsed_s": [0.0]})
+
+    store = ResultsStore(tmp_path)
+    records = run_sweep([_config()], [0], run_fn, store=store, progress=False)
+    assert records["value"].tolist() == [1.0]
+    assert not store.checkpoint_path(_config(), 0).exists()
