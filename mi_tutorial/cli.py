@@ -21,13 +21,18 @@ data, an unwritable output folder) exit with status 1.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._validation import check_seeds, choose
 from .config import PROFILES
+
+if TYPE_CHECKING:
+    import pandas
 
 
 def _choice(kind: str, options: Callable[[], Iterable[str]]) -> Callable[[str], str]:
@@ -328,7 +333,26 @@ def _text_table(rows: list[list[str]], header: Sequence[str]) -> str:
     )
 
 
+_COVERAGE_HEADER = ("experiment", "stored", "in progress", "hours", "est. hours left", "command")
+
+
+def _coverage_rows(table: pandas.DataFrame) -> list[list[str]]:
+    """The terminal rows of :func:`mi_tutorial.coverage.coverage`'s table."""
+    return [
+        [
+            f"{r['code']} {r['experiment']}",
+            f"{r['stored']}/{r['stored'] + r['missing']}",
+            r["in progress"] or "-",
+            f"{r['hours stored']:.2f}",
+            "unknown" if math.isnan(r["est. hours missing"]) else f"{r['est. hours missing']:.1f}",
+            r["command"] or "-",
+        ]
+        for _, r in table.iterrows()
+    ]
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
+    from .coverage import coverage
     from .data import DataError
     from .experiments import stored_records
     from .ledger import VERDICTS, compute_baselines, evaluate_claims, ledger_markdown
@@ -379,6 +403,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
             print(f"  {claim:<4} {note}")
     counts = table["verdict"].value_counts()
     print("\n" + ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS) + ".")
+    remaining = coverage(args.profile, store=store)
+    print(f"\nruns of the report's seeds (mi_tutorial.coverage.REPORT_SEEDS) at {args.profile!r}:")
+    print(_text_table(_coverage_rows(remaining), _COVERAGE_HEADER))
 
     out_dir = args.out if args.out is not None else store.root / args.profile
     source = f"{n_runs} stored run(s) in {store.root / args.profile}"
@@ -392,6 +419,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         out_dir / "ledger.md": ledger_markdown(
             table, f"Claims ledger ({args.profile} profile)", preamble
         ),
+        out_dir / "coverage.csv": remaining.to_csv(index=False, lineterminator="\n"),
     }
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

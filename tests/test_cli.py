@@ -244,10 +244,17 @@ def test_report_writes_the_ledger_for_the_paper_profile(tmp_path, capsys, fixed_
     assert markdown.startswith("# Claims ledger (paper profile)")
     assert "mi-tutorial report --profile paper" in markdown and "pixel 0.8510" in markdown
     assert "| 7a | 3a |" in markdown and markdown.rstrip().endswith("not run.")
+    # What remains: the report's seeds stored per experiment, and the commands for the rest.
+    assert "E4 critic-capacity       12/18" in out
+    assert "mi-tutorial run critic-capacity --profile paper --seeds 3" in out
+    remaining = pd.read_csv(tmp_path / "paper" / "coverage.csv").set_index("experiment")
+    assert remaining.loc["critic-capacity", ["stored", "missing"]].tolist() == [12, 6]
+    assert remaining.loc["bijective", "stored"] == 0
     # A second report says that it replaces the files.
     assert main(["report", "--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"replaced {csv_path}" in out and f"replaced {md_path}" in out
+    assert f"wrote {csv_path.with_name('coverage.csv')}" not in out  # replaced as well
 
 
 def test_report_reads_cifar_runs_and_honours_profile_and_out(tmp_path, capsys, fixed_baselines):

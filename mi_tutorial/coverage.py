@@ -1,0 +1,109 @@
+"""Which runs of a profile are stored, which are missing, and what the missing ones would cost.
+
+The report's "what remains" is generated from the results store, never typed: for every experiment,
+the runs this project aims to commit (:data:`REPORT_SEEDS` seeds of each config), how many are
+stored, how many are half done (a resumable checkpoint, see :mod:`mi_tutorial.checkpoint`), the
+measured cost of the stored ones and an estimate for the rest, and the command that runs them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .checkpoint import checkpoint_summary
+from .experiments import EXPERIMENTS, get_configs
+from .results import ResultsStore
+
+#: Seeds per config this project commits at the ``paper`` profile for its report: three for the
+#: figures the paper averages over runs (E3–E6 and the supervised reference), one for its
+#: single-run figures (E1, E2). The paper itself averages over 20 (``default_seeds``).
+REPORT_SEEDS: dict[str, int] = {
+    "bijective": 1,
+    "adversarial": 1,
+    "residual": 3,
+    "critic-capacity": 3,
+    "encoder-vs-estimator": 3,
+    "noniid": 3,
+    "supervised": 3,
+}
+
+COVERAGE_COLUMNS = (
+    "experiment",
+    "code",
+    "configs",
+    "seeds wanted",
+    "stored",
+    "missing",
+    "in progress",
+    "hours stored",
+    "est. hours missing",
+    "command",
+)
+
+
+def _minutes_left(saved: dict | None, steps: int, per_run: float) -> float:
+    """Estimated minutes to finish a run: from the pace of its checkpoint ``saved`` if it has
+    one, else ``per_run`` (the mean wall time of the config's stored seeds, NaN if none)."""
+    if saved is not None and saved["step"] > 0:
+        return saved["elapsed_s"] / saved["step"] * (steps - saved["step"]) / 60
+    return per_run
+
+
+def coverage(
+    profile: str = "paper",
+    targets: dict[str, int] | None = None,
+    store: ResultsStore | None = None,
+) -> pd.DataFrame:
+    """One row per experiment of ``targets`` (default :data:`REPORT_SEEDS`): seeds ``0 … n-1`` of
+    every config are wanted.
+
+    Columns: ``configs``; ``seeds wanted``; ``stored`` and ``missing`` (runs among the wanted
+    ones); ``in progress`` (missing runs with a checkpoint, as "seed s of config k: step/steps");
+    ``hours stored`` (wall time of *all* stored runs of the experiment, from their provenance);
+    ``est. hours missing`` (per missing run: the pace of its checkpoint, else the mean wall time of
+    the same config's stored runs; NaN when some missing run has neither); ``command`` (runs the
+    missing ones; empty when none is missing). Trains nothing.
+    """
+    store = store if store is not None else ResultsStore()
+    targets = REPORT_SEEDS if targets is None else targets
+    rows = []
+    for experiment, n_seeds in targets.items():
+        configs = get_configs(experiment, profile)
+        stored = missing = 0
+        hours, estimate, progress = 0.0, 0.0, []
+        for config in configs:
+            walls = [store.provenance(config, s)["wall_time_s"] for s in store.stored_seeds(config)]
+            hours += sum(walls) / 3600
+            per_run = sum(walls) / len(walls) / 60 if walls else math.nan
+            for seed in range(n_seeds):
+                if store.has(config, seed):
+                    stored += 1
+                    continue
+                missing += 1
+                saved = checkpoint_summary(store.checkpoint_path(config, seed))
+                estimate += _minutes_left(saved, config.steps, per_run) / 60
+                if saved is not None:
+                    progress.append(
+                        f"seed {seed} of {config.key()}: {saved['step']:,}/{config.steps:,}"
+                    )
+        rows.append(
+            {
+                "experiment": experiment,
+                "code": EXPERIMENTS[experiment].code,
+                "configs": len(configs),
+                "seeds wanted": n_seeds,
+                "stored": stored,
+                "missing": missing,
+                "in progress": "; ".join(progress),
+                "hours stored": hours,
+                "est. hours missing": estimate,
+                "command": (
+                    f"mi-tutorial run {experiment} --profile {profile} --seeds {n_seeds}"
+                    if missing
+                    else ""
+                ),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(COVERAGE_COLUMNS))
