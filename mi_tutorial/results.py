@@ -244,6 +244,27 @@ def _locked(lock_path: Path, exclusive: bool) -> Iterator[None]:
         fh.close()  # closing releases the lock
 
 
+@contextlib.contextmanager
+def _claimed(lock_path: Path, wait: bool) -> Iterator[bool]:
+    """Hold an exclusive ``flock`` on ``lock_path`` for the block and yield True; with
+    ``wait=False`` yield False at once if another process holds it. Always True where locks are
+    unavailable (Windows)."""
+    if fcntl is None:
+        yield True
+        return
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(lock_path, "a+b")  # closed below (that releases the lock)
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        fh.close()
+
+
 def _records_to_csv(records: pd.DataFrame) -> bytes:
     records = records.copy()
     for name in records.columns:
@@ -307,6 +328,11 @@ class ResultsStore:
     def model_path(self, config: RunConfig, seed: int) -> Path:
         """The path of the trained weights of ``(config, seed)`` (present only if they were kept)."""
         return self.paths(config, seed)[0].with_suffix(".pt")
+
+    def running_lock_path(self, config: RunConfig, seed: int) -> Path:
+        """The lock a process holds while it runs ``(config, seed)``, so that two sweeps sharing
+        this store never train the same run at once."""
+        return self.paths(config, seed)[0].with_suffix(".running")
 
     def checkpoint_path(self, config: RunConfig, seed: int) -> Path:
         """Where an unfinished run of ``(config, seed)`` keeps its resumable state (see
@@ -550,14 +576,37 @@ def _run_and_save(
     progress: bool,
     keep_models: bool = False,
     force: bool = False,
-) -> float:
+    wait: bool = True,
+) -> float | None:
     """Run one pair, store it and return its wall time (executed in a worker when n_jobs > 1).
 
-    If ``run_fn`` takes a ``checkpoint`` argument (as :func:`mi_tutorial.train.run_config` does),
-    the run saves its state to :meth:`ResultsStore.checkpoint_path` as it goes and resumes from
-    there after an interruption; the wall time then adds the earlier attempts' training time, and
-    the provenance says at which steps the run was resumed and from which commit it started.
+    The pair is claimed first (:meth:`ResultsStore.running_lock_path`): if another process is
+    running it, return None at once (``wait=False``) or wait for it and return 0.0 if that process
+    stored it. If ``run_fn`` takes a ``checkpoint`` argument (as
+    :func:`mi_tutorial.train.run_config` does), the run saves its state to
+    :meth:`ResultsStore.checkpoint_path` as it goes and resumes from there after an interruption;
+    the wall time then adds the earlier attempts' training time, and the provenance says at which
+    steps the run was resumed and from which commit it started.
     """
+    with _claimed(store.running_lock_path(config, seed), wait) as mine:
+        if not mine:
+            return None
+        stored = store.has_models if keep_models else store.has
+        if not force and stored(config, seed):  # another process ran it while we waited
+            return 0.0
+        return _run_claimed(run_fn, config, seed, store, device, progress, keep_models, force)
+
+
+def _run_claimed(
+    run_fn: RunFn,
+    config: RunConfig,
+    seed: int,
+    store: ResultsStore,
+    device: str,
+    progress: bool,
+    keep_models: bool,
+    force: bool,
+) -> float:
     from .checkpoint import checkpoint_summary
 
     models: dict | None = {} if keep_models else None
@@ -610,8 +659,10 @@ def run_sweep(
     ``run_fn(config, seed, *, device, progress) -> DataFrame`` defaults to
     :func:`mi_tutorial.train.run_config`. Finished pairs are saved as soon as each one finishes,
     so an interrupted sweep resumes where it stopped; an interrupted multi-view run itself
-    continues from its last evaluation (:meth:`ResultsStore.checkpoint_path`). With ``n_jobs > 1`` the missing pairs run in
-    parallel processes (joblib, loky backend; joblib limits each worker's BLAS/OpenMP threads to
+    continues from its last evaluation (:meth:`ResultsStore.checkpoint_path`). Sweeps in several
+    processes may share a store: a pair being run by one is skipped by the others until the end,
+    then waited for (:meth:`ResultsStore.running_lock_path`). With ``n_jobs > 1`` the missing
+    pairs run in parallel processes (joblib, loky backend; joblib limits each worker's BLAS/OpenMP threads to
     ``cpu_count // n_jobs``). The returned records are always the ones read back from the store,
     so a fresh run and a cached one give identical frames. Columns: the record columns, ``seed``,
     then the config fields (see :func:`config_columns`).
@@ -647,7 +698,22 @@ def run_sweep(
         store.check_writable()  # fail before training, not after the first run
     start = time.perf_counter()
     if todo and n_jobs == 1:
-        for config, seed in todo:
+        # Pairs another process is running are left for last, then waited for (or run, if that
+        # process stopped without storing them): two sweeps over one store share the work.
+        busy = [
+            (config, seed)
+            for config, seed in todo
+            if _run_and_save(
+                run_fn, config, seed, store, device, progress, keep_models, force, wait=False
+            )
+            is None
+        ]
+        for config, seed in busy:
+            print(
+                f"run_sweep: waiting for another process running seed {seed} of "
+                f"{config.experiment}/{config.key()}",
+                file=sys.stderr,
+            )
             _run_and_save(run_fn, config, seed, store, device, progress, keep_models, force)
     elif todo:
         from joblib import Parallel, delayed, parallel_config

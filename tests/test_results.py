@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing as mp
+import time
 from pathlib import Path
 
 import numpy as np
@@ -265,6 +266,44 @@ def test_interrupted_sweep_resumes(tmp_path):
     out = run_sweep(configs, 1, resumed, store=store, progress=False)
     assert resumed.calls == [(configs[2].key(), 0)]
     assert set(out["estimator"]) == {"infonce", "nwj", "dv"}
+
+
+def _other_process_runs(store, config, seed, *, stores_it: bool, hold_s: float = 0.5):
+    """A thread standing in for another sweep: it claims ``(config, seed)`` (the same flock a
+    second process would take), holds it ``hold_s`` seconds and stores the run if asked to."""
+    import threading
+
+    from mi_tutorial.results import _claimed
+
+    claimed = threading.Event()
+
+    def work():
+        with _claimed(store.running_lock_path(config, seed), wait=True):
+            claimed.set()
+            time.sleep(hold_s)
+            if stores_it:
+                store.save(config, seed, fake_records(config, seed), wall_time=1.0)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    claimed.wait()
+    return thread
+
+
+@pytest.mark.parametrize("stores_it", [True, False])
+def test_two_sweeps_share_a_store_without_running_a_pair_twice(tmp_path, capsys, stores_it):
+    store = ResultsStore(tmp_path)
+    busy, free = CONFIG, CONFIG.replace(estimator="nwj")
+    other = _other_process_runs(store, busy, 0, stores_it=stores_it)
+    run = FakeRun()
+    out = run_sweep([busy, free], [0], run, store=store, progress=False)
+    other.join()
+    # The free pair is run first; the busy one is waited for, and run here only if the other
+    # process stopped without storing it.
+    expected = [(free.key(), 0)] + ([] if stores_it else [(busy.key(), 0)])
+    assert run.calls == expected
+    assert "waiting for another process running seed 0" in capsys.readouterr().err
+    assert set(out["estimator"]) == {"infonce", "nwj"}
 
 
 def test_sweep_validates_arguments(tmp_path):
