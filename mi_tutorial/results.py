@@ -92,7 +92,10 @@ def default_results_root() -> Path:
 
 @lru_cache(maxsize=1)
 def git_state() -> tuple[str, bool | None]:
-    """(commit, dirty) of the repository holding the package, or ("unknown", None)."""
+    """(commit, dirty) of the repository holding the package, or ("unknown", None).
+
+    Read once, when this module is imported (see below): the commit of the code this process
+    runs, even if the checkout changes while a long run trains."""
     repo = Path(__file__).resolve().parents[1]
     try:
         commit = subprocess.run(
@@ -111,6 +114,9 @@ def git_state() -> tuple[str, bool | None]:
         return commit.stdout.strip(), dirty
     except (OSError, subprocess.SubprocessError):
         return "unknown", None
+
+
+git_state()  # at import, not at the first save, hours later
 
 
 def _version(module: str) -> str:
