@@ -151,7 +151,7 @@ def environment_info(device: str) -> dict[str, Any]:
             "cpu_count": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
             "cuda_device": (
-                torch.cuda.get_device_name(0)
+                torch.cuda.get_device_name(torch.device(device))  # cuda:N names device N
                 if str(device).startswith("cuda") and torch.cuda.is_available()
                 else None
             ),

@@ -325,3 +325,14 @@ def test_parallel_sweep_matches_sequential(tmp_path):
         configs, 2, module_level_run, store=ResultsStore(tmp_path / "s"), progress=False
     )
     pd.testing.assert_frame_equal(parallel, sequential)
+
+
+def test_provenance_names_the_cuda_device_that_ran(monkeypatch):
+    import torch
+
+    from mi_tutorial.results import environment_info
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda d: f"gpu {torch.device(d).index}")
+    assert environment_info("cuda:1")["machine"]["cuda_device"] == "gpu 1"
+    assert environment_info("cpu")["machine"]["cuda_device"] is None
