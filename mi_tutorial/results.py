@@ -594,57 +594,50 @@ def _run_and_save(
     the wall time then adds the earlier attempts' training time, and the provenance says at which
     steps the run was resumed and from which commit it started.
     """
+    from .checkpoint import checkpoint_summary
+
     with _claimed(store.running_lock_path(config, seed), wait) as mine:
         if not mine:
             return None
         stored = store.has_models if keep_models else store.has
         if not force and stored(config, seed):  # another process ran it while we waited
             return 0.0
-        return _run_claimed(run_fn, config, seed, store, device, progress, keep_models, force)
-
-
-def _run_claimed(
-    run_fn: RunFn,
-    config: RunConfig,
-    seed: int,
-    store: ResultsStore,
-    device: str,
-    progress: bool,
-    keep_models: bool,
-    force: bool,
-) -> float:
-    from .checkpoint import checkpoint_summary
-
-    models: dict | None = {} if keep_models else None
-    extra: dict[str, Any] = {"models": models} if keep_models else {}
-    checkpoint = store.checkpoint_path(config, seed)
-    if force:
+        models: dict | None = {} if keep_models else None
+        extra: dict[str, Any] = {"models": models} if keep_models else {}
+        checkpoint = store.checkpoint_path(config, seed)
+        if force:
+            checkpoint.unlink(missing_ok=True)
+        earlier = None
+        if "checkpoint" in inspect.signature(run_fn).parameters:
+            extra["checkpoint"] = checkpoint
+            earlier = checkpoint_summary(checkpoint)
+            if earlier is not None:
+                print(
+                    f"resuming seed {seed} of {config.experiment}/{config.key()} from step "
+                    f"{earlier['step']} ({checkpoint})",
+                    file=sys.stderr,
+                )
+        start = time.perf_counter()
+        records = run_fn(config, seed, device=device, progress=progress, **extra)
+        wall = time.perf_counter() - start
+        provenance = {}
+        if earlier is not None:  # resumed: count the earlier attempts' saved training time
+            wall += earlier["elapsed_s"]
+            provenance = {
+                "resumed_at_steps": [*earlier["resumed_at"], earlier["step"]],
+                "started_git_commit": earlier["started_git_commit"],
+            }
+        store.save(
+            config,
+            seed,
+            records,
+            wall_time=wall,
+            device=device,
+            models=models,
+            provenance=provenance,
+        )
         checkpoint.unlink(missing_ok=True)
-    earlier = None
-    if "checkpoint" in inspect.signature(run_fn).parameters:
-        extra["checkpoint"] = checkpoint
-        earlier = checkpoint_summary(checkpoint)
-        if earlier is not None:
-            print(
-                f"resuming seed {seed} of {config.experiment}/{config.key()} from step "
-                f"{earlier['step']} ({checkpoint})",
-                file=sys.stderr,
-            )
-    start = time.perf_counter()
-    records = run_fn(config, seed, device=device, progress=progress, **extra)
-    wall = time.perf_counter() - start
-    provenance = {}
-    if earlier is not None:  # resumed: count the earlier attempts' saved training time
-        wall += earlier["elapsed_s"]
-        provenance = {
-            "resumed_at_steps": [*earlier["resumed_at"], earlier["step"]],
-            "started_git_commit": earlier["started_git_commit"],
-        }
-    store.save(
-        config, seed, records, wall_time=wall, device=device, models=models, provenance=provenance
-    )
-    checkpoint.unlink(missing_ok=True)
-    return wall
+        return wall
 
 
 def run_sweep(

@@ -19,12 +19,7 @@ SMALL = {"hidden": (32,), "out_dim": 16}
 NO_CLOCK = ["step", "metric", "value"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _config(**changes) -> MultiViewConfig:
@@ -113,13 +108,18 @@ def test_no_checkpoint_file_means_no_state():
     assert load_checkpoint("/nonexistent/run.ckpt", _config(), 0) is None
 
 
-def test_sweep_resumes_an_interrupted_run_and_cleans_up(tmp_path, monkeypatch, uninterrupted):
-    store = ResultsStore(tmp_path)
-    config = _config()
+def _interrupted_sweep(tmp_path, monkeypatch) -> tuple[ResultsStore, MultiViewConfig]:
+    """A store holding seed 3 of :func:`_config` interrupted at step 24 (saved at step 20)."""
+    store, config = ResultsStore(tmp_path), _config()
     with monkeypatch.context() as patch:
         _interrupt_after(patch, 25)
         with pytest.raises(Interrupt):
             run_sweep([config], [3], store=store, progress=False)
+    return store, config
+
+
+def test_sweep_resumes_an_interrupted_run_and_cleans_up(tmp_path, monkeypatch, uninterrupted):
+    store, config = _interrupted_sweep(tmp_path, monkeypatch)
     assert store.checkpoint_path(config, 3).is_file() and not store.has(config, 3)
     records = run_sweep([config], [3], store=store, progress=False)
     pd.testing.assert_frame_equal(  # read back from CSV: str dtype, exact floats
@@ -132,13 +132,8 @@ def test_sweep_resumes_an_interrupted_run_and_cleans_up(tmp_path, monkeypatch, u
     assert meta["wall_time_s"] >= records["elapsed_s"].max()
 
 
-def test_force_discards_a_checkpoint(tmp_path, monkeypatch, uninterrupted):
-    store = ResultsStore(tmp_path)
-    config = _config()
-    with monkeypatch.context() as patch:
-        _interrupt_after(patch, 25)
-        with pytest.raises(Interrupt):
-            run_sweep([config], [3], store=store, progress=False)
+def test_force_discards_a_checkpoint(tmp_path, monkeypatch):
+    store, config = _interrupted_sweep(tmp_path, monkeypatch)
     run_sweep([config], [3], store=store, progress=False, force=True)
     meta = json.loads(store.paths(config, 3)[1].read_text())
     assert "resumed_at_steps" not in meta  # ran from step 0

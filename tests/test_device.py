@@ -19,12 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 COLUMNS = ["step", "metric", "value"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _smoke(experiment: str, **changes):

@@ -26,14 +26,7 @@ SMALL_MLP = {"hidden": (32,), "out_dim": 16}
 TINY_NVP = {"couplings": 2, "hidden": (16, 16)}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These models are tiny: on a shared 2-core machine, 2 intra-op threads spin against other
-    processes and made a non-i.i.d. step ~15x slower (123 vs 7 ms). Restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _mv(**changes) -> MultiViewConfig:

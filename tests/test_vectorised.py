@@ -27,12 +27,7 @@ from mi_tutorial.train import (
 SEEDS = [0, 2, 5]  # not 0..S-1, so a seed/index mix-up would show
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _mv(**changes):
