@@ -40,6 +40,9 @@ class Outcome:
     values: tuple[float, ...]
     verdict: str
     note: str = ""
+    #: Seeds behind the value (the fewest that any compared group has); None: the seeds of the
+    #: claim's experiment in the records.
+    seeds: int | None = None
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -93,6 +96,13 @@ def _median_per_seed(rows: pd.DataFrame, step: str) -> pd.Series:
     return rows.groupby("seed")["value"].median()
 
 
+def _common_seeds(per_seed: dict[str, pd.Series]) -> pd.DataFrame | None:
+    """The per-seed series side by side, on the seeds that all of them have (a sweep may be
+    half done); None if there is no such seed."""
+    table = pd.concat(per_seed, axis=1).dropna()
+    return None if table.empty else table
+
+
 def _grade(value: float, full: float, partial: float = 0.0) -> str:
     """``reproduced`` if value ≥ full, ``partially`` if value > partial, else ``not reproduced``."""
     if value >= full:
@@ -107,7 +117,7 @@ def _e1_gain(estimator: str) -> Check:
         gain = _per_seed(rows, "last") - _per_seed(rows, "first")
         if gain.empty:
             return NOT_RUN
-        return Outcome(tuple(gain), _grade(gain.mean(), 0.02))
+        return Outcome(tuple(gain), _grade(gain.mean(), 0.02), seeds=len(gain))
 
     return check
 
@@ -128,7 +138,9 @@ def _e1_nce_below_log_k(records: pd.DataFrame, baselines: dict) -> Outcome:
     worst = rows.groupby("seed")["value"].max()
     ceiling = float(np.log(rows["batch_size"].iloc[0])) if "batch_size" in rows else LOG_128
     verdict = "reproduced" if (worst <= ceiling + 1e-6).all() else "not reproduced"
-    return Outcome(tuple(worst), verdict, f"max over steps; log K = {ceiling:.3f}")
+    return Outcome(
+        tuple(worst), verdict, f"max over steps; log K = {ceiling:.3f}", seeds=len(worst)
+    )
 
 
 def _e2_collapse(encoder_lr: float) -> Check:
@@ -145,6 +157,7 @@ def _e2_collapse(encoder_lr: float) -> Check:
             tuple(drop),
             _grade(drop.mean(), 0.25, 0.02),
             f"drop from step 0 within 1k steps (encoder lr {encoder_lr:g})",
+            seeds=len(drop),
         )
 
     return check
@@ -160,6 +173,7 @@ def _e3_conditioning(estimator: str, paper_median: float) -> Check:
             tuple(growth),
             _grade(growth.mean(), 0.5 * paper_median),
             "growth of the median log condition number",
+            seeds=len(growth),
         )
 
     return check
@@ -178,11 +192,15 @@ def _e3_nce_worse_conditioned(records: pd.DataFrame, baselines: dict) -> Outcome
     nwj = _median_per_seed(_select(records, "residual", "logcond", estimator="nwj"), "last")
     if nce.empty or nwj.empty:
         return NOT_RUN
-    diff = nce.mean() - nwj.mean()
+    both = pd.concat([nce, nwj], axis=1).dropna()  # seeds run with both estimators
+    if both.empty:
+        return NOT_RUN
+    diff = both.iloc[:, 0].mean() - both.iloc[:, 1].mean()
     return Outcome(
         (float(diff),),
         "reproduced" if diff > 0 else "not reproduced",
         "final median log-condition, I_NCE minus I_NWJ",
+        seeds=len(both),
     )
 
 
@@ -190,11 +208,15 @@ def _e4_ordering(estimator: str, experiment: str = "critic-capacity") -> Check:
     """Claims 7a/7b (and 14a/14b on CIFAR-10): final accuracy bilinear ≥ separable > concat."""
 
     def check(records: pd.DataFrame, baselines: dict) -> Outcome:
-        acc = {
-            c: _per_seed(_select(records, experiment, "accuracy", critic=c, estimator=estimator))
-            for c in ("bilinear", "separable", "concat")
-        }
-        if any(v.empty for v in acc.values()):
+        acc = _common_seeds(
+            {
+                c: _per_seed(
+                    _select(records, experiment, "accuracy", critic=c, estimator=estimator)
+                )
+                for c in ("bilinear", "separable", "concat")
+            }
+        )
+        if acc is None:
             return NOT_RUN
         margin = acc["separable"] - acc["concat"]
         ok_sep = acc["bilinear"].mean() >= acc["separable"].mean() - 0.005
@@ -205,9 +227,10 @@ def _e4_ordering(estimator: str, experiment: str = "critic-capacity") -> Check:
         else:
             verdict = "not reproduced"
         return Outcome(
-            tuple((acc["bilinear"] - acc["concat"]).dropna()),
+            tuple(acc["bilinear"] - acc["concat"]),
             verdict,
             "bilinear minus concat accuracy",
+            seeds=len(acc),
         )
 
     return check
@@ -229,21 +252,32 @@ def _tighter_bound_worse_accuracy(experiment: str = "critic-capacity") -> Check:
         verdict = (
             "reproduced" if both else ("partially" if acc_gap.mean() > 0 else "not reproduced")
         )
-        return Outcome(tuple(bound_gap), verdict, "concat minus bilinear test I_NWJ")
+        return Outcome(
+            tuple(bound_gap),
+            verdict,
+            "concat minus bilinear test I_NWJ",
+            seeds=min(len(bound_gap), len(acc_gap)),
+        )
 
     return check
 
 
 def _e4_nce_close(records: pd.DataFrame, baselines: dict) -> Outcome:
-    finals = [
-        _per_seed(_select(records, "critic-capacity", "bound", critic=c, estimator="infonce"))
-        for c in ("bilinear", "separable", "concat")
-    ]
-    if any(f.empty for f in finals):
+    finals = _common_seeds(
+        {
+            c: _per_seed(
+                _select(records, "critic-capacity", "bound", critic=c, estimator="infonce")
+            )
+            for c in ("bilinear", "separable", "concat")
+        }
+    )
+    if finals is None:
         return NOT_RUN
-    means = [f.mean() for f in finals]
-    spread = max(means) - min(means)
-    return Outcome((float(spread),), _grade(-spread, -0.05, -0.2), "max minus min final I_NCE")
+    means = finals.mean()
+    spread = float(means.max() - means.min())
+    return Outcome(
+        (spread,), _grade(-spread, -0.05, -0.2), "max minus min final I_NCE", seeds=len(finals)
+    )
 
 
 def _convnet_beats_mlp(experiment: str = "encoder-vs-estimator") -> Check:
@@ -253,16 +287,21 @@ def _convnet_beats_mlp(experiment: str = "encoder-vs-estimator") -> Check:
         rows = _select(records, experiment, "accuracy")
         if rows.empty:
             return NOT_RUN
-        gaps = []
+        gaps, seeds = [], []
         for _, group in rows.groupby(["estimator", "target"]):
-            conv = _per_seed(group[group["encoder"] == "convnet"])
-            mlp = _per_seed(group[group["encoder"] == "mlp"])
-            if not conv.empty and not mlp.empty:
-                gaps.append(conv.mean() - mlp.mean())
+            pair = _common_seeds(
+                {e: _per_seed(group[group["encoder"] == e]) for e in ("convnet", "mlp")}
+            )
+            if pair is not None:
+                gaps.append(pair["convnet"].mean() - pair["mlp"].mean())
+                seeds.append(len(pair))
         if not gaps:
             return NOT_RUN
         return Outcome(
-            tuple(gaps), _grade(min(gaps), 0.025), "ConvNet minus MLP, per (estimator, t)"
+            tuple(gaps),
+            _grade(min(gaps), 0.025),
+            "ConvNet minus MLP, per (estimator, t)",
+            seeds=min(seeds),
         )
 
     return check
@@ -302,6 +341,7 @@ def _supervised_reference(records: pd.DataFrame, baselines: dict) -> Outcome:
         (*acc["mlp"], *acc["convnet"]),
         verdict,
         f"final supervised accuracy: MLP {mlp:.3f}, ConvNet {conv:.3f}",
+        seeds=min(len(acc["mlp"]), len(acc["convnet"])),
     )
 
 
@@ -397,7 +437,12 @@ def _e6_noniid(records: pd.DataFrame, baselines: dict) -> Outcome:
     verdict = (
         "reproduced" if above and below else ("partially" if above or below else "not reproduced")
     )
-    return Outcome(tuple(shared), verdict, f"non-i.i.d. estimates (true MI {true_mi:.4f})")
+    return Outcome(
+        tuple(shared),
+        verdict,
+        f"non-i.i.d. estimates (true MI {true_mi:.4f})",
+        seeds=int(tail.groupby(["iid", "estimator"])["seed"].nunique().min()),
+    )
 
 
 CLAIMS: tuple[Claim, ...] = (
@@ -599,7 +644,10 @@ def evaluate_claims(
         if subset.empty:
             subset = _select(records, claim.experiment, "bound")
         profiles = sorted(subset["profile"].dropna().unique()) if "profile" in subset else []
-        n_seeds = int(subset["seed"].nunique()) if "seed" in subset and len(subset) else 0
+        if outcome.seeds is not None:
+            n_seeds = outcome.seeds
+        else:
+            n_seeds = int(subset["seed"].nunique()) if "seed" in subset and len(subset) else 0
         if values.size == 0:
             ours = "—"
         elif values.size == 1:

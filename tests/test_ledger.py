@@ -133,6 +133,18 @@ def test_half_done_sweep_is_judged_on_the_runs_present():
     one_seed_more = one_seed_more[one_seed_more["critic"] == "bilinear"]
     table = _verdicts(pd.concat([records, one_seed_more], ignore_index=True))
     assert "nan" not in table.loc["8", "ours"] and "nan" not in table.loc["7a", "ours"]
+    # ... nor the seed counts: each row counts the seeds its comparison had for every group
+    assert table.loc[["7a", "7b", "8", "9"], "seeds"].tolist() == [2, 2, 2, 2]
+    concat_seed_1 = (records["critic"] == "concat") & (records["seed"] == 1)
+    table = _verdicts(records[~(concat_seed_1 & (records["estimator"] == "nwj"))])
+    assert table.loc[["7a", "7b", "8", "9"], "seeds"].tolist() == [2, 1, 1, 2]
+
+
+def test_seed_counts_follow_the_estimator_of_the_claim():
+    records = _bijective(0.03, 0.03, seeds=3)
+    records = records[~((records["estimator"] == "nwj") & (records["seed"] == 2))]
+    table = _verdicts(records)
+    assert table.loc["1a", "seeds"] == 3 and table.loc["1b", "seeds"] == 2
 
 
 def test_noniid_verdicts():
