@@ -644,7 +644,9 @@ def evaluate_claims(
         if subset.empty:
             subset = _select(records, claim.experiment, "bound")
         profiles = sorted(subset["profile"].dropna().unique()) if "profile" in subset else []
-        if outcome.seeds is not None:
+        if outcome.verdict == "not run":
+            n_seeds = 0
+        elif outcome.seeds is not None:
             n_seeds = outcome.seeds
         else:
             n_seeds = int(subset["seed"].nunique()) if "seed" in subset and len(subset) else 0

@@ -183,6 +183,10 @@ def test_adversarial_claims_are_judged_per_learning_rate_setting():
     table = _verdicts(pd.DataFrame(rows))
     assert table.loc["4a", "verdict"] == "not reproduced"
     assert table.loc["4b", "verdict"] == "reproduced"
+    # one setting run, the other not: the missing one counts no seeds
+    table = _verdicts(pd.DataFrame(rows[:3]))
+    assert table.loc[["4a", "4b"], "seeds"].tolist() == [1, 0]
+    assert table.loc["4b", "verdict"] == "not run"
 
 
 # ---------------------------------------------------------------- claims 11, 13, 14 and the helpers
