@@ -230,39 +230,26 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 @contextlib.contextmanager
-def _locked(lock_path: Path, exclusive: bool) -> Iterator[None]:
-    """An advisory ``flock`` on ``lock_path``; a no-op where locks are unavailable (Windows, or a
-    read-only store when only reading)."""
+def _locked(lock_path: Path, exclusive: bool, wait: bool = True) -> Iterator[bool]:
+    """An advisory ``flock`` on ``lock_path``, held for the block; yields True while held. With
+    ``wait=False`` it yields False at once if another process holds the lock. A no-op (True) where
+    locks are unavailable (Windows, or a read-only store when only reading)."""
     if fcntl is None:
-        yield
+        yield True
         return
     try:
+        if exclusive:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(lock_path, "a+b")  # closed below (that releases the lock)
     except OSError:
         if exclusive:
             raise
-        yield
-        return
-    try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        yield
-    finally:
-        fh.close()  # closing releases the lock
-
-
-@contextlib.contextmanager
-def _claimed(lock_path: Path, wait: bool) -> Iterator[bool]:
-    """Hold an exclusive ``flock`` on ``lock_path`` for the block and yield True; with
-    ``wait=False`` yield False at once if another process holds it. Always True where locks are
-    unavailable (Windows)."""
-    if fcntl is None:
         yield True
         return
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(lock_path, "a+b")  # closed below (that releases the lock)
     try:
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(fh.fileno(), mode | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             yield False
             return
@@ -596,7 +583,7 @@ def _run_and_save(
     """
     from .checkpoint import checkpoint_summary
 
-    with _claimed(store.running_lock_path(config, seed), wait) as mine:
+    with _locked(store.running_lock_path(config, seed), exclusive=True, wait=wait) as mine:
         if not mine:
             return None
         stored = store.has_models if keep_models else store.has

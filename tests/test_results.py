@@ -273,12 +273,12 @@ def _other_process_runs(store, config, seed, *, stores_it: bool, hold_s: float =
     second process would take), holds it ``hold_s`` seconds and stores the run if asked to."""
     import threading
 
-    from mi_tutorial.results import _claimed
+    from mi_tutorial.results import _locked
 
     claimed = threading.Event()
 
     def work():
-        with _claimed(store.running_lock_path(config, seed), wait=True):
+        with _locked(store.running_lock_path(config, seed), exclusive=True):
             claimed.set()
             time.sleep(hold_s)
             if stores_it:
