@@ -86,12 +86,10 @@ records = {
 # %% tags=["remove-cell"]
 def label(code: str, config) -> str:
     if code == "E2":
-        setting = next(
-            name
-            for name, (clf_lr, enc_lr) in experiments.ADVERSARIAL_LRS.items()
-            if (clf_lr, enc_lr) == (config.classifier_lr, config.encoder_lr)
+        setting = experiments.adversarial_setting(
+            config.classifier_lr, config.encoder_lr, config.encoder_kwargs
         )
-        return f"E2 adversarial, {setting} lr"
+        return f"E2 adversarial, {setting} setting"
     estimator = ESTIMATOR_NAMES[config.estimator]
     if code == "E1":
         return f"E1 RealNVP, {estimator}"

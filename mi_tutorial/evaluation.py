@@ -182,7 +182,7 @@ def linear_probe_report(
     fit_seconds = time.perf_counter() - start
     test_scaled = scaler.transform(test_x)
     accuracy = float(clf.score(test_scaled, test_y))
-    log_proba = clf.predict_log_proba(test_scaled)
+    log_proba = _log_proba(clf, test_scaled)
     test_index = np.searchsorted(clf.classes_, test_y).clip(max=len(clf.classes_) - 1)
     seen = clf.classes_[test_index] == test_y  # a class absent from training has probability 0
     test_log_proba = np.where(seen, log_proba[np.arange(len(test_y)), test_index], -np.inf)
@@ -192,9 +192,28 @@ def linear_probe_report(
         "fit_seconds": float(fit_seconds),
         "test_cross_entropy": float(-test_log_proba.mean()),
         "objective": probe_objective(
-            clf.coef_, clf.intercept_, train_scaled, np.searchsorted(clf.classes_, train_y), C
+            *_softmax_parameters(clf), train_scaled, np.searchsorted(clf.classes_, train_y), C
         ),
     }
+
+
+def _softmax_parameters(clf) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted ``LogisticRegression``'s weights ``[classes, features]`` and biases as a softmax
+    model. With two classes scikit-learn keeps one logit (the second class's); the first class's
+    is 0, which gives the same probabilities and the same penalty."""
+    weight, bias = clf.coef_, clf.intercept_
+    if len(clf.classes_) == 2:
+        weight, bias = np.vstack([np.zeros_like(weight), weight]), np.append(0.0, bias)
+    return weight, bias
+
+
+def _log_proba(clf, x: np.ndarray) -> np.ndarray:
+    """Log class probabilities as the log-softmax of the logits: finite where ``predict_log_proba``
+    (the log of ``predict_proba``) gives -inf for probabilities that underflow to 0."""
+    from scipy.special import log_softmax
+
+    weight, bias = _softmax_parameters(clf)
+    return log_softmax(x @ weight.T + bias, axis=1)
 
 
 def linear_probe(

@@ -235,7 +235,7 @@ def test_report_writes_the_ledger_for_the_paper_profile(tmp_path, capsys, fixed_
     csv_path, md_path = tmp_path / "paper" / "ledger.csv", tmp_path / "paper" / "ledger.md"
     assert f"wrote {csv_path}" in out and f"wrote {md_path}" in out
     table = pd.read_csv(csv_path, dtype={"claim": str}).set_index("claim")
-    assert len(table) == 22
+    assert len(table) == 23  # one row per claim of the ledger
     assert table.loc[["7a", "7b", "8", "9"], "verdict"].tolist() == ["reproduced"] * 4
     assert table.loc["7a", "seeds"] == 2 and table.loc["7a", "profile"] == "paper"
     assert table.loc["13", "verdict"] == "reproduced"

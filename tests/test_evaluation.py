@@ -281,3 +281,27 @@ def test_logcond_quantiles():
         logcond_quantiles(np.array([]))
     with pytest.raises(ValueError, match="NaN"):
         logcond_quantiles(np.array([1.0, np.nan]))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_probe_cross_entropy_stays_finite_for_extreme_test_points(n_classes):
+    """A test point far outside the training range gets a probability that underflows to 0 in
+    ``predict_proba``; the log-softmax of the logits keeps the cross-entropy finite, and equals
+    sklearn's log-probabilities wherever those are finite."""
+    from sklearn.linear_model import LogisticRegression
+
+    from mi_tutorial.evaluation import _log_proba
+
+    rng = np.random.default_rng(0)
+    train_y = np.arange(300) % n_classes
+    train_x = rng.normal(size=(300, 2)) + 3.0 * np.eye(n_classes, 2)[train_y]
+    clf = LogisticRegression(C=10.0).fit(train_x, train_y)
+    test_x = np.array([[0.0, 0.0], [1e4, -1e4]])
+    with np.errstate(divide="ignore"):
+        ours, sklearn_log = _log_proba(clf, test_x), np.log(clf.predict_proba(test_x))
+    assert np.isfinite(ours).all() and not np.isfinite(sklearn_log).all()
+    finite = np.isfinite(sklearn_log)
+    np.testing.assert_allclose(ours[finite], sklearn_log[finite], rtol=1e-9, atol=1e-9)
+    # the extreme point (class 0's direction) labelled 1: a huge but finite loss
+    report = linear_probe_report(train_x, train_y, test_x, np.array([0, 1]))
+    assert np.isfinite(report["test_cross_entropy"]) and report["test_cross_entropy"] > 100

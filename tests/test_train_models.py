@@ -62,15 +62,21 @@ def test_residual_logcond_records_match_the_torch_backend(digits):
     np.testing.assert_allclose(scipy_values, torch_values, rtol=1e-8, atol=1e-10)
 
 
-def test_adversarial_runs_both_learning_rate_settings_in_every_profile():
+def test_adversarial_runs_every_setting_in_every_profile():
     for profile in ("smoke", "book", "paper"):
         configs = ex.get_configs("adversarial", profile)
-        lrs = [(c.classifier_lr, c.encoder_lr) for c in configs]
-        assert lrs == [(1e-4, 1e-6), (1e-3, 1e-5)]  # paper App. B, then the official notebook
+        settings = [
+            (c.classifier_lr, c.encoder_lr, dict(c.encoder_kwargs)["shift_only"]) for c in configs
+        ]
+        # paper App. B, the official notebook's lrs with the paper's coupling, the notebook exactly
+        assert settings == [(1e-4, 1e-6, True), (1e-3, 1e-5, True), (1e-3, 1e-5, False)]
         assert all(c.classifier_lr == pytest.approx(100 * c.encoder_lr) for c in configs)
-        assert len({c.key() for c in configs}) == 2
-        # everything but the learning rates is the same
-        fields = [{k: v for k, v in c.to_dict().items() if not k.endswith("_lr")} for c in configs]
-        assert fields[0] == fields[1]
-    # each setting is compared with its own paper-profile counterpart (no spurious lr deviation)
-    assert not any("_lr" in line for line in ex.profile_deviations("adversarial", "book"))
+        assert len({c.key() for c in configs}) == 3
+        # everything but the learning rates and the coupling is the same
+        fields = [c.to_dict() for c in configs]
+        for f in fields:
+            del f["classifier_lr"], f["encoder_lr"], f["encoder_kwargs"]["shift_only"]
+        assert fields[0] == fields[1] == fields[2]
+    # each setting is compared with its own paper-profile counterpart (no spurious deviation)
+    deviations = ex.profile_deviations("adversarial", "book")
+    assert not any("_lr" in line or "shift_only" in line for line in deviations)
