@@ -254,7 +254,9 @@ ran.style.hide(axis="index")
 # ## What it cost
 #
 # Wall-clock time of each stored run on this machine (training, evaluations included), summed per
-# experiment, from the provenance the results store keeps next to every run.
+# experiment, from the provenance the results store keeps next to every run, and the CPU time of
+# the same runs (summed over the threads of the process; with two threads it can reach twice the
+# wall time, and it does not count time spent waiting for a busy core).
 
 # %%
 store = ResultsStore()
@@ -269,16 +271,21 @@ for experiment_id in experiments.experiment_ids():
                     {
                         "experiment": experiment_id,
                         "minutes": info["wall_time_s"] / 60,
+                        "CPU minutes": info.get("cpu_time_s", float("nan")) / 60,
                         "device": info.get("device", "?"),
                     }
                 )
 cost = (
-    pd.DataFrame(cost_rows, columns=["experiment", "minutes", "device"])
+    pd.DataFrame(cost_rows, columns=["experiment", "minutes", "CPU minutes", "device"])
     .groupby(["experiment", "device"], as_index=False)
-    .agg(runs=("minutes", "size"), minutes=("minutes", "sum"))
+    .agg(
+        runs=("minutes", "size"),
+        minutes=("minutes", "sum"),
+        **{"CPU minutes": ("CPU minutes", lambda m: m.sum(min_count=len(m)))},
+    )
 )
 glue("report_total_minutes", float(cost["minutes"].sum()), display=False)
-cost.style.hide(axis="index").format({"minutes": "{:.1f}"})
+cost.style.hide(axis="index").format({"minutes": "{:.1f}", "CPU minutes": "{:.1f}"}, na_rep="—")
 
 # %% [markdown]
 # In total the runs behind this report took {glue:text}`report_total_minutes:.1f` minutes. The
@@ -292,8 +299,9 @@ cost.style.hide(axis="index").format({"minutes": "{:.1f}"})
 # `mi-tutorial report` prints): for each experiment, the paper-profile runs this project aims to
 # commit (every config with three seeds, or one for the paper's single-run figures E1 and E2;
 # the paper itself averages over 20), how many are stored, what the stored ones cost on one
-# CPU core (wall time from their provenance), an estimate for the rest where a stored run of the
-# same config (or a saved partial run) gives one, and the command that runs them. A command can be
+# CPU core (their CPU time where the provenance records it, else their wall time), an estimate
+# for the rest where a stored run of the same config (or a saved partial run) gives one, and the
+# command that runs them. A command can be
 # interrupted and started again: finished runs are reused and an unfinished one continues from its
 # last evaluation.
 

@@ -23,6 +23,7 @@ records as ``seed-N.ckpt`` and deletes it once the finished run is stored.
 from __future__ import annotations
 
 import io
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,9 @@ class TrainingState:
     started_git_commit: str = "unknown"
     #: Steps at which this run was resumed, in order.
     resumed_at: list[int] = field(default_factory=list)
+    #: CPU seconds of the training so far (all threads of the process); NaN if an earlier attempt
+    #: did not record it (checkpoints written before it was kept).
+    cpu_s: float = math.nan
 
 
 def save_checkpoint(
@@ -84,6 +88,7 @@ def save_checkpoint(
         "elapsed_s": float(state.elapsed_s),
         "started_git_commit": state.started_git_commit,
         "resumed_at": [int(s) for s in state.resumed_at],
+        "cpu_s": float(state.cpu_s),
     }
     buffer = io.BytesIO()
     torch.save(payload, buffer)
@@ -129,11 +134,13 @@ def load_checkpoint(path: str | os.PathLike, config: RunConfig, seed: int) -> Tr
         elapsed_s=float(data["elapsed_s"]),
         started_git_commit=str(data["started_git_commit"]),
         resumed_at=[int(s) for s in data["resumed_at"]],
+        cpu_s=float(data.get("cpu_s", math.nan)),
     )
 
 
 def checkpoint_summary(path: str | os.PathLike) -> dict[str, Any] | None:
-    """``{step, elapsed_s, started_git_commit, resumed_at}`` of the checkpoint at ``path``, or None.
+    """``{step, elapsed_s, cpu_s, started_git_commit, resumed_at}`` of the checkpoint at ``path``
+    (``cpu_s`` NaN if not recorded), or None.
 
     Cheap (the file is memory-mapped, the weights are not read): for progress reports and for the
     provenance of a resumed run.
@@ -143,4 +150,4 @@ def checkpoint_summary(path: str | os.PathLike) -> dict[str, Any] | None:
         return None
     data = _read(path, mmap=True)
     keys = ("step", "elapsed_s", "started_git_commit", "resumed_at")
-    return {key: data[key] for key in keys}
+    return {key: data[key] for key in keys} | {"cpu_s": float(data.get("cpu_s", math.nan))}

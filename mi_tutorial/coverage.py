@@ -43,11 +43,19 @@ COVERAGE_COLUMNS = (
 )
 
 
+def run_cost_s(provenance: dict) -> float:
+    """Seconds of compute a stored run took: its CPU time where the provenance has it (which does
+    not grow while the run waits for a shared or paused core), else its wall time."""
+    return float(provenance.get("cpu_time_s", provenance["wall_time_s"]))
+
+
 def _minutes_left(saved: dict | None, steps: int, per_run: float) -> float:
     """Estimated minutes to finish a run: from the pace of its checkpoint ``saved`` if it has
-    one, else ``per_run`` (the mean wall time of the config's stored seeds, NaN if none)."""
+    one (CPU time per step, else wall time per step), else ``per_run`` (the mean cost of the
+    config's stored seeds, NaN if none)."""
     if saved is not None and saved["step"] > 0:
-        return saved["elapsed_s"] / saved["step"] * (steps - saved["step"]) / 60
+        spent = saved["cpu_s"] if math.isfinite(saved["cpu_s"]) else saved["elapsed_s"]
+        return spent / saved["step"] * (steps - saved["step"]) / 60
     return per_run
 
 
@@ -61,9 +69,10 @@ def coverage(
 
     Columns: ``configs``; ``seeds wanted``; ``stored`` and ``missing`` (runs among the wanted
     ones); ``in progress`` (missing runs with a checkpoint, as "seed s of config k: step/steps");
-    ``hours stored`` (wall time of *all* stored runs of the experiment, from their provenance);
-    ``est. hours missing`` (per missing run: the pace of its checkpoint, else the mean wall time of
-    the same config's stored runs; NaN when some missing run has neither); ``command`` (runs the
+    ``hours stored`` (:func:`run_cost_s` of *all* stored runs of the experiment: CPU time where
+    recorded, else wall time); ``est. hours missing`` (per missing run: the pace of its checkpoint,
+    else the mean cost of the same config's stored runs; NaN when some missing run has neither);
+    ``command`` (runs the
     missing ones; empty when none is missing). Trains nothing.
     """
     store = store if store is not None else ResultsStore()
@@ -74,9 +83,9 @@ def coverage(
         stored = missing = 0
         hours, estimate, progress = 0.0, 0.0, []
         for config in configs:
-            walls = [store.provenance(config, s)["wall_time_s"] for s in store.stored_seeds(config)]
-            hours += sum(walls) / 3600
-            per_run = sum(walls) / len(walls) / 60 if walls else math.nan
+            costs = [run_cost_s(store.provenance(config, s)) for s in store.stored_seeds(config)]
+            hours += sum(costs) / 3600
+            per_run = sum(costs) / len(costs) / 60 if costs else math.nan
             for seed in range(n_seeds):
                 if store.has(config, seed):
                     stored += 1

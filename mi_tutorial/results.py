@@ -37,6 +37,7 @@ import hashlib
 import inspect
 import io
 import json
+import math
 import os
 import platform
 import subprocess
@@ -580,6 +581,11 @@ def _run_and_save(
     :meth:`ResultsStore.checkpoint_path` as it goes and resumes from there after an interruption;
     the wall time then adds the earlier attempts' training time, and the provenance says at which
     steps the run was resumed and from which commit it started.
+
+    The provenance also keeps ``cpu_time_s``: the CPU seconds of the run's process (all its
+    threads), which unlike the wall time does not grow while other jobs share the cores or the
+    process is paused. It is left out when an earlier attempt's checkpoint did not record it, and
+    it overcounts under a *threaded* parallel backend (other runs share the process).
     """
     from .checkpoint import checkpoint_summary
 
@@ -604,16 +610,18 @@ def _run_and_save(
                     f"{earlier['step']} ({checkpoint})",
                     file=sys.stderr,
                 )
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         records = run_fn(config, seed, device=device, progress=progress, **extra)
-        wall = time.perf_counter() - start
-        provenance = {}
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        provenance: dict[str, Any] = {}
         if earlier is not None:  # resumed: count the earlier attempts' saved training time
-            wall += earlier["elapsed_s"]
+            wall, cpu = wall + earlier["elapsed_s"], cpu + earlier["cpu_s"]
             provenance = {
                 "resumed_at_steps": [*earlier["resumed_at"], earlier["step"]],
                 "started_git_commit": earlier["started_git_commit"],
             }
+        if math.isfinite(cpu):  # an earlier attempt's checkpoint may not have recorded it
+            provenance["cpu_time_s"] = cpu
         store.save(
             config,
             seed,

@@ -321,6 +321,7 @@ class _Resumable:
         self.modules, self.optimizer, self.generators = modules, optimizer, generators
         self.batches, self.records = batches, records
         self.resumed, self.elapsed_before = False, 0.0
+        self.cpu_before, self.cpu_start = 0.0, time.process_time()
         self.started_git_commit, self.resumed_at = "unknown", []
         if path is not None:
             from .results import git_state
@@ -339,7 +340,7 @@ class _Resumable:
             generator.set_state(state.generators[name])
         self.batches.restore(state.epoch_permutation, state.epoch_position)
         self.records.rows = list(state.records)
-        self.resumed, self.elapsed_before = True, state.elapsed_s
+        self.resumed, self.elapsed_before, self.cpu_before = True, state.elapsed_s, state.cpu_s
         self.started_git_commit = state.started_git_commit
         self.resumed_at = [*state.resumed_at, state.step]
         return state.step
@@ -359,6 +360,7 @@ class _Resumable:
             elapsed_s=elapsed,
             started_git_commit=self.started_git_commit,
             resumed_at=self.resumed_at,
+            cpu_s=self.cpu_before + time.process_time() - self.cpu_start,
         )
         save_checkpoint(self.path, self.config, self.seed, state)
 

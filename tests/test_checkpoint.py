@@ -4,6 +4,8 @@ exactly the records of an uninterrupted run (sklearn digits, tiny models, tens o
 from __future__ import annotations
 
 import json
+import math
+import time
 
 import pandas as pd
 import pytest
@@ -130,6 +132,46 @@ def test_sweep_resumes_an_interrupted_run_and_cleans_up(tmp_path, monkeypatch, u
     assert meta["resumed_at_steps"] == [20]
     assert meta["started_git_commit"] == meta["git_commit"]
     assert meta["wall_time_s"] >= records["elapsed_s"].max()
+    assert meta["cpu_time_s"] > 0.0
+
+
+def test_cpu_time_adds_the_earlier_attempts(tmp_path, monkeypatch):
+    store, config = _interrupted_sweep(tmp_path, monkeypatch)
+    earlier = checkpoint_summary(store.checkpoint_path(config, 3))["cpu_s"]
+    assert earlier > 0.0
+    # the resumed attempt alone, measured around the sweep, is less than what the run records
+    cpu_start = time.process_time()
+    run_sweep([config], [3], store=store, progress=False)
+    this_attempt = time.process_time() - cpu_start
+    assert store.provenance(config, 3)["cpu_time_s"] == pytest.approx(
+        earlier + this_attempt, abs=0.05 + 0.1 * this_attempt
+    )
+
+
+def test_checkpoint_without_cpu_time_leaves_it_out(tmp_path, monkeypatch):
+    """A checkpoint written before ``cpu_s`` was kept resumes; the run's CPU time is unknown."""
+    store, config = _interrupted_sweep(tmp_path, monkeypatch)
+    path = store.checkpoint_path(config, 3)
+    data = torch.load(path, weights_only=True)
+    del data["cpu_s"]
+    torch.save(data, path)
+    assert math.isnan(checkpoint_summary(path)["cpu_s"])
+    run_sweep([config], [3], store=store, progress=False)
+    meta = store.provenance(config, 3)
+    assert meta["resumed_at_steps"] == [20] and "cpu_time_s" not in meta
+
+
+def test_cpu_time_does_not_count_waiting(tmp_path):
+    """Wall time grows while a run waits (paused, or sharing the cores); CPU time does not."""
+
+    def run_fn(config, seed, *, device, progress):
+        time.sleep(0.3)
+        return pd.DataFrame({"step": [0], "metric": ["bound"], "value": [1.0], "elapsed_s": [0.0]})
+
+    store = ResultsStore(tmp_path)
+    run_sweep([_config()], [0], run_fn, store=store, progress=False)
+    meta = store.provenance(_config(), 0)
+    assert meta["wall_time_s"] >= 0.3 > 0.2 > meta["cpu_time_s"]
 
 
 def test_force_discards_a_checkpoint(tmp_path, monkeypatch):

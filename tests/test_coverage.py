@@ -16,7 +16,9 @@ from mi_tutorial.results import ResultsStore
 RECORDS = pd.DataFrame({"step": [0], "metric": ["bound"], "value": [0.5], "elapsed_s": [0.0]})
 
 
-def _checkpoint(store: ResultsStore, config, seed: int, step: int, elapsed: float) -> None:
+def _checkpoint(
+    store: ResultsStore, config, seed: int, step: int, elapsed: float, cpu: float = math.nan
+) -> None:
     state = TrainingState(
         step=step,
         models={},
@@ -26,6 +28,7 @@ def _checkpoint(store: ResultsStore, config, seed: int, step: int, elapsed: floa
         epoch_position=0,
         records=[],
         elapsed_s=elapsed,
+        cpu_s=cpu,
     )
     save_checkpoint(store.checkpoint_path(config, seed), config, seed, state)
 
@@ -57,6 +60,20 @@ def test_estimate_from_checkpoint_pace_and_stored_runs(tmp_path):
     row = coverage("paper", {"residual": 2}, store).iloc[0]
     assert row["missing"] == 2
     assert row["est. hours missing"] == pytest.approx(1.0 + 7_000 * 0.2 / 3600)
+
+
+def test_cost_is_cpu_time_where_recorded(tmp_path):
+    """A run that waited (shared cores, a pause) costs its CPU time, not its wall time."""
+    store = ResultsStore(tmp_path)
+    first, second = get_configs("residual", "paper")
+    store.save(first, 0, RECORDS, wall_time=7200.0, provenance={"cpu_time_s": 1800.0})
+    store.save(first, 1, RECORDS, wall_time=1800.0)  # stored before CPU time was kept
+    # 0.3 s/step of wall time, 0.1 s/step of CPU time: 7,000 steps left cost 700 s
+    _checkpoint(store, second, 0, step=14_000, elapsed=4_200.0, cpu=1_400.0)
+    _checkpoint(store, second, 1, step=14_000, elapsed=4_200.0)  # no CPU time: the wall pace
+    row = coverage("paper", {"residual": 2}, store).iloc[0]
+    assert row["hours stored"] == pytest.approx(1.0)
+    assert row["est. hours missing"] == pytest.approx((700.0 + 2_100.0) / 3600)
 
 
 def test_complete_experiment_has_no_command(tmp_path):
