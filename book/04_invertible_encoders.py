@@ -32,7 +32,7 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mi_tutorial import experiments
+from mi_tutorial import experiments, ledger
 from mi_tutorial.analysis import metric_frame
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.encoders import make_encoder
@@ -470,13 +470,15 @@ plt.show()
 # %% tags=["hide-input"]
 e2_rows = []
 e2_sentences = []
+invertible: dict[str, bool] = {}
 paper_min = min(v for s, v in E2_PAPER.items() if s <= 1000)
 paper_at_last = max(s for s in E2_PAPER if s <= e2_last)
 for setting in E2_SETTINGS:
     run = e2[e2["setting"] == setting]
     acc = series(run, "accuracy")
     adversary = series(run, "classifier_accuracy")
-    recon = series(run, "reconstruction_error")
+    worst_recon = ledger.worst_reconstruction_error(series(run, "reconstruction_error"))
+    invertible[setting] = worst_recon <= ledger.INVERTIBLE_ERROR
     low_step = int(acc.idxmin())
     drop = float(acc.iloc[0] - acc.min())
     low_1k, low_1k_step = float(acc[acc.index <= 1000].min()), int(acc[acc.index <= 1000].idxmin())
@@ -516,8 +518,8 @@ for setting in E2_SETTINGS:
             "quantity": f"{setting}: max reconstruction error (any step)",
             "paper": "bijective",
             "source": "App. B [T]",
-            "ours": f"{recon.max():.1e}",
-            "verdict": "invertible" if recon.max() < 1e-3 else "inversion inaccurate",
+            "ours": f"{worst_recon:.1e}",
+            "verdict": "invertible" if invertible[setting] else "inversion broke down",
         },
     ]
     collapsed = low_1k <= pixel_clean - 0.25
@@ -533,17 +535,39 @@ for setting in E2_SETTINGS:
         )
         + f" The classifier trained against the encoder falls to {adversary_1k.min():.3f} within "
         f"1k steps (step {int(adversary_1k.idxmin())}). The largest reconstruction error at any "
-        f"evaluation is {recon.max():.1e}."
+        f"evaluation is {worst_recon:.1e}."
     )
 display(comparison_table(e2_rows))
 glue("ch4_e2_text", Markdown(" ".join(e2_sentences)), display=False)
+broken = [name for name, ok in invertible.items() if not ok]
+glue(
+    "ch4_e2_invertibility",
+    Markdown(
+        "The reconstruction error confirms that the encoder never stops being a bijection, so the "
+        "MI between the image half and its code stays maximal throughout; whatever happens to the "
+        "accuracy in the figure above happens at maximal MI."
+        if not broken
+        else "In the "
+        + " and ".join(repr(name) for name in broken)
+        + " setting the inverse breaks down (reconstruction error above "
+        f"{ledger.INVERTIBLE_ERROR:g}, or not even a number). Every map in the RealNVP family is a "
+        "bijection on paper, but an affine coupling may shrink coordinates by its scale, whose "
+        "floor is $10^{-7}$; after a few such couplings they fall below what float32 can resolve "
+        "next to the shifts, and the code has *lost* information. There the accuracy drop is not at "
+        "maximal MI, and it says nothing about the paper's question. "
+        + (
+            "The other settings stay invertible; their accuracy changes happen at maximal MI."
+            if len(broken) < len(invertible)
+            else ""
+        )
+    ),
+    display=False,
+)
 
 # %% [markdown]
 # {glue:md}`ch4_e2_text`
 #
-# The reconstruction error confirms that the encoder never stops being a bijection, so the MI
-# between the image half and its code stays maximal throughout; whatever happens to the accuracy
-# in {numref}`fig-ch4-adversarial` happens at maximal MI.
+# {glue:md}`ch4_e2_invertibility`
 
 # %% [markdown]
 # ## Experiment 3: encoders that may lose invertibility

@@ -174,7 +174,9 @@ def test_outcome_rejects_unknown_verdicts():
         ledger.Outcome((), "sort of")
 
 
-def _adversarial(classifier_lr, encoder_lr, shift_only, late, adversary_late=None):
+def _adversarial(
+    classifier_lr, encoder_lr, shift_only, late, adversary_late=None, reconstruction=None
+):
     config = {
         "classifier_lr": classifier_lr,
         "encoder_lr": encoder_lr,
@@ -185,6 +187,9 @@ def _adversarial(classifier_lr, encoder_lr, shift_only, late, adversary_late=Non
     if adversary_late is not None:
         adversary = [(0, 0.8), (400, 0.7), (800, adversary_late)]
         rows += _rows("adversarial", "classifier_accuracy", [adversary], **config)
+    if reconstruction is not None:
+        errors = [(0, 1e-7), (400, 1e-6), (800, reconstruction)]
+        rows += _rows("adversarial", "reconstruction_error", [errors], **config)
     return rows
 
 
@@ -202,6 +207,14 @@ def test_adversarial_claims_are_judged_per_setting():
     assert table.loc[["4a", "4b", "4c"], "seeds"].tolist() == [1, 1, 1]
     assert "classifier's own accuracy falls to 0.47" in table.loc["4b", "what ours measures"]
     assert "affine couplings" in table.loc["4c", "what ours measures"]
+    # a collapse while the encoder is no longer numerically invertible is not at maximal MI
+    for broken in (float("nan"), 1e30):
+        notebook = _adversarial(1e-3, 1e-5, False, 0.45, reconstruction=broken)
+        row = _verdicts(pd.DataFrame(notebook)).loc["4c"]
+        assert row["verdict"] == "partially"
+        assert "not numerically invertible" in row["what ours measures"]
+    notebook = _adversarial(1e-3, 1e-5, False, 0.45, reconstruction=2e-4)  # still invertible
+    assert _verdicts(pd.DataFrame(notebook)).loc["4c", "verdict"] == "reproduced"
     # one setting run, the others not: the missing ones count no seeds
     table = _verdicts(pd.DataFrame(paper))
     assert table.loc[["4a", "4b", "4c"], "seeds"].tolist() == [1, 0, 0]
