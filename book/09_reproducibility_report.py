@@ -23,6 +23,7 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
+from matplotlib.ticker import FuncFormatter
 from myst_nb import glue
 
 from mi_tutorial import experiments, ledger
@@ -167,6 +168,9 @@ for ax, (experiment_id, metric, _) in zip(axes.flat, PANELS, strict=False):
         ax.axhline(noniid_true_mi(), color="0.3", ls="--", lw=1)
     n_seeds = rows["seed"].nunique()
     ax.set(xlabel="training step", ylabel=f"{experiment_id}: {metric}")
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda step, _: f"{step / 1000:g}k" if step else "0")
+    )
     ax.set_title(f"{shown} profile, {n_seeds} seed{'s' if n_seeds != 1 else ''}", fontsize=9)
     ax.legend(fontsize=7)
 axes.flat[-1].axis("off")

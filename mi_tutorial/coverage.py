@@ -72,8 +72,7 @@ def coverage(
     ``hours stored`` (:func:`run_cost_s` of *all* stored runs of the experiment: CPU time where
     recorded, else wall time); ``est. hours missing`` (per missing run: the pace of its checkpoint,
     else the mean cost of the same config's stored runs; NaN when some missing run has neither);
-    ``command`` (runs the
-    missing ones; empty when none is missing). Trains nothing.
+    ``command`` (runs the missing ones; empty when none is missing). Trains nothing.
     """
     store = store if store is not None else ResultsStore()
     targets = REPORT_SEEDS if targets is None else targets

@@ -728,8 +728,17 @@ def _flat(fields: dict) -> dict:
 
 def _variant(config: RunConfig) -> tuple:
     """What distinguishes the runs *within* an experiment (independent of the profile's sizes)."""
-    names = ("kind", "encoder", "critic", "estimator", "target", "iid", "init")
-    names += ("classifier_lr", "encoder_lr")
+    names = (
+        "kind",
+        "encoder",
+        "critic",
+        "estimator",
+        "target",
+        "iid",
+        "init",
+        "classifier_lr",
+        "encoder_lr",
+    )
     variant = tuple((name, getattr(config, name)) for name in names if hasattr(config, name))
     encoder_kwargs = dict(getattr(config, "encoder_kwargs", ()))
     if "shift_only" in encoder_kwargs:  # E2's coupling is a setting, not a size
