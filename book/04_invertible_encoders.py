@@ -568,6 +568,20 @@ glue(
 # {glue:md}`ch4_e2_text`
 #
 # {glue:md}`ch4_e2_invertibility`
+#
+# ### At the paper's settings
+#
+# The runs above use this build's profile. The paper-profile runs (30 couplings of [512, 512],
+# 4,000 encoder steps after 1,000 warm-up steps, one seed per setting) are trained separately and
+# committed under `results/paper/` (chapter 9). Here the ledger's claims 4a–4c judge them, read
+# from the store (nothing is trained; a setting without a committed run says `not run`):
+
+# %% tags=["hide-input"]
+paper_e2 = experiments.stored_records("paper", experiments=["adversarial"])
+e2_claims = tuple(claim for claim in ledger.CLAIMS if claim.experiment == "adversarial")
+ledger.evaluate_claims(paper_e2, claims=e2_claims)[
+    ["claim", "statement", "paper", "ours", "what ours measures", "verdict"]
+].style.hide(axis="index")
 
 # %% [markdown]
 # ## Experiment 3: encoders that may lose invertibility
