@@ -72,7 +72,7 @@ print(
 # is weaker than the tolerance —, `not reproduced`, or `not run`). Every claim the project lists
 # for the paper has a row. Claim 13 (the InfoNCE/K-pair identity) needs no runs: its check computes
 # both sides on fixed score matrices (chapter 7 derives it). Claim 11 (the supervised references,
-# ≈94% for both encoders) stays `not run`: no run of this project trains the encoders with labels.
+# ≈94% for both encoders) reads the `supervised` runs, which chapter 6 trains with labels.
 # The CIFAR-10 claims (14a–14d, the appendix's repeat of claims 7, 8 and 10) are **not run here**:
 # CIFAR-10 cannot be downloaded on the machines that build this book. Where it can, run
 # `mi-tutorial data --cifar10`, then `mi-tutorial run critic-capacity-cifar --profile paper` and
