@@ -130,7 +130,8 @@ def _e1_start_at_pixels(records: pd.DataFrame, baselines: dict) -> Outcome:
         return NOT_RUN
     gap = start - baselines["pixel"]
     verdict = "reproduced" if abs(gap.mean()) <= 0.01 else "not reproduced"
-    return Outcome(tuple(gap), verdict, "step-0 accuracy minus our pixel baseline")
+    note = f"step-0 accuracy {start.mean():.3f} minus our pixel baseline {baselines['pixel']:.3f}"
+    return Outcome(tuple(gap), verdict, note)
 
 
 def _e1_nce_below_log_k(records: pd.DataFrame, baselines: dict) -> Outcome:

@@ -70,7 +70,12 @@ def test_a_missing_baseline_means_not_run_and_a_given_one_is_used():
     records = _bijective(0.03, 0.03)
     assert _verdicts(records).loc["2", "verdict"] == "not run"
     assert _verdicts(records, baselines={"pixel": 0.851}).loc["2", "verdict"] == "reproduced"
-    assert _verdicts(records, baselines={"pixel": 0.80}).loc["2", "verdict"] == "not reproduced"
+    far = _verdicts(records, baselines={"pixel": 0.80}).loc["2"]
+    assert far["verdict"] == "not reproduced"
+    start = records[(records["metric"] == "accuracy") & (records["step"] == 0)]["value"].mean()
+    assert (
+        far["what ours measures"] == f"step-0 accuracy {start:.3f} minus our pixel baseline 0.800"
+    )
 
 
 def test_log_k_ceiling_is_checked_at_every_step():
