@@ -396,9 +396,11 @@ glue(
 
 # %%
 torch.manual_seed(0)
-g_init = make_encoder("realnvp", input_dim=TRAIN.top.shape[1], **dict(E1_CONFIG.encoder_kwargs))
+g_init = make_encoder(
+    "realnvp", input_dim=TRAIN.top.shape[1], **dict(E1_CONFIG.encoder_kwargs)
+).eval()
 with torch.no_grad():
-    codes_train, codes_test = g_init.eval()(TRAIN.top), g_init(TEST.top)
+    codes_train, codes_test = g_init(TRAIN.top), g_init(TEST.top)
 
 
 def to_pixel_grid(codes: torch.Tensor) -> torch.Tensor:
