@@ -389,10 +389,10 @@ glue(
 #
 # A freshly initialised encoder is a permutation of the pixels plus tiny shifts (every layer of the
 # coupling networks starts with weights of standard deviation $10^{-4}$), so one would expect its
-# probe accuracy to equal the pixel baseline exactly.
-# It does not, here or in the paper (≈0.862 against ≈0.85). The cell below builds an encoder as at
-# step 0, probes its codes, and probes them again after rounding every code to the pixels' grid of
-# multiples of 1/255, which removes the shifts and nothing else:
+# probe accuracy to equal the pixel baseline exactly. It does not, here or in the paper (≈0.862
+# against ≈0.85). The cell below builds an encoder as at step 0, probes its codes, and probes them
+# again after rounding every code to the pixels' grid of multiples of 1/255, which removes the
+# shifts and nothing else:
 
 # %%
 torch.manual_seed(0)
