@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .experiments import ADVERSARIAL_SETTINGS, adversarial_settings
+from .experiments import ADVERSARIAL_SETTINGS, adversarial_settings, stored_records
 
 VERDICTS = ("reproduced", "partially", "not reproduced", "not run")
 LOG_128 = math.log(128)
@@ -37,7 +37,7 @@ LOG_128 = math.log(128)
 
 @dataclass(frozen=True)
 class Outcome:
-    """Our side of a claim: per-seed values (for mean ± sd) and the verdict."""
+    """Our side of a claim: per-seed values (shown as mean ± sd) and the verdict."""
 
     values: tuple[float, ...]
     verdict: str
@@ -45,13 +45,21 @@ class Outcome:
     #: Seeds behind the value (the fewest that any compared group has); None: the seeds of the
     #: claim's experiment in the records.
     seeds: int | None = None
+    #: Labels of the values when each one is a case (a configuration, averaged over its seeds)
+    #: rather than a seed; the ledger then lists them one by one instead of as mean ± sd.
+    cases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.cases and len(self.cases) != len(self.values):
+            raise ValueError(
+                f"{len(self.cases)} case labels for {len(self.values)} values: give one per value."
+            )
 
 
 NOT_RUN = Outcome((), "not run")
+ESTIMATOR_LABELS = {"infonce": "I_NCE", "nwj": "I_NWJ"}
 Check = Callable[[pd.DataFrame, dict], Outcome]
 
 
@@ -322,14 +330,15 @@ def _convnet_beats_mlp(experiment: str = "encoder-vs-estimator") -> Check:
         rows = _select(records, experiment, "accuracy")
         if rows.empty:
             return NOT_RUN
-        gaps, seeds = [], []
-        for _, group in rows.groupby(["estimator", "target"]):
+        gaps, seeds, cases = [], [], []
+        for (estimator, target), group in rows.groupby(["estimator", "target"]):
             pair = _common_seeds(
                 {e: _per_seed(group[group["encoder"] == e]) for e in ("convnet", "mlp")}
             )
             if pair is not None:
                 gaps.append(pair["convnet"].mean() - pair["mlp"].mean())
                 seeds.append(len(pair))
+                cases.append(f"{ESTIMATOR_LABELS.get(estimator, estimator)}, t={target:g}")
         if not gaps:
             return NOT_RUN
         return Outcome(
@@ -337,6 +346,7 @@ def _convnet_beats_mlp(experiment: str = "encoder-vs-estimator") -> Check:
             _grade(min(gaps), 0.025),
             "ConvNet minus MLP, per (estimator, t)",
             seeds=min(seeds),
+            cases=tuple(cases),
         )
 
     return check
@@ -373,10 +383,11 @@ def _supervised_reference(records: pd.DataFrame, baselines: dict) -> Outcome:
         "reproduced" if near and equal else ("partially" if near or equal else "not reproduced")
     )
     return Outcome(
-        (*acc["mlp"], *acc["convnet"]),
+        (mlp, conv),
         verdict,
-        f"final supervised accuracy: MLP {mlp:.3f}, ConvNet {conv:.3f}",
+        "final end-to-end test accuracy",
         seeds=min(len(acc["mlp"]), len(acc["convnet"])),
+        cases=("MLP", "ConvNet"),
     )
 
 
@@ -430,7 +441,7 @@ def _nce_kpair_identity(records: pd.DataFrame, baselines: dict) -> Outcome:
         diffs.append(max(abs(nce - via_library), abs(nce - literal)))
     worst = max(diffs)
     return Outcome(
-        tuple(diffs),
+        (worst,),
         "reproduced" if worst <= 1e-9 else "not reproduced",
         f"max |I_NCE - (log K - L_K-pair)| = {worst:.1e} over {len(diffs)} score matrices "
         "(float64); a computation, needs no runs",
@@ -463,20 +474,21 @@ def _e6_noniid(records: pd.DataFrame, baselines: dict) -> Outcome:
     true_mi = noniid_true_mi()
     tail = rows[rows["step"] >= rows["step"].max() * 0.9]
     means = tail.groupby(["iid", "estimator"])["value"].mean()
-    shared = [v for (iid, _), v in means.items() if not iid]
+    shared = {est: v for (iid, est), v in means.items() if not iid}
     iid = [v for (iid_, _), v in means.items() if iid_]
     if not shared or not iid:
         return NOT_RUN
-    above = all(v > true_mi for v in shared)
+    above = all(v > true_mi for v in shared.values())
     below = all(v <= true_mi + 0.01 for v in iid)
     verdict = (
         "reproduced" if above and below else ("partially" if above or below else "not reproduced")
     )
     return Outcome(
-        tuple(shared),
+        tuple(shared.values()),
         verdict,
-        f"non-i.i.d. estimates (true MI {true_mi:.4f})",
+        f"non-i.i.d. estimates, mean over the last 10% of steps (true MI {true_mi:.4f})",
         seeds=int(tail.groupby(["iid", "estimator"])["seed"].nunique().min()),
+        cases=tuple(ESTIMATOR_LABELS.get(est, est) for est in shared),
     )
 
 
@@ -677,7 +689,8 @@ CLAIMS: tuple[Claim, ...] = (
 def evaluate_claims(
     records: pd.DataFrame, baselines: dict | None = None, claims: tuple[Claim, ...] = CLAIMS
 ) -> pd.DataFrame:
-    """The ledger table: one row per claim with the paper's value, ours (mean ± sd over seeds),
+    """The ledger table: one row per claim with the paper's value, ours (mean ± sd over seeds, or
+    one value per case where the claim compares cases, see :class:`Outcome`),
     the number of seeds, the profile(s) of the records, and the verdict."""
     baselines = dict(baselines or {})
     rows = []
@@ -696,6 +709,10 @@ def evaluate_claims(
             n_seeds = int(subset["seed"].nunique()) if "seed" in subset and len(subset) else 0
         if values.size == 0:
             ours = "—"
+        elif outcome.cases:
+            ours = ", ".join(
+                f"{case}: {v:+.3f}" for case, v in zip(outcome.cases, values, strict=True)
+            )
         elif values.size == 1:
             ours = f"{values[0]:+.3f}"
         else:
@@ -714,6 +731,28 @@ def evaluate_claims(
             }
         )
     return pd.DataFrame(rows)
+
+
+def paper_profile_claims(
+    *experiment_ids: str, baselines: dict | None = None, store=None
+) -> pd.DataFrame:
+    """The claims about ``experiment_ids``, judged on their stored ``paper``-profile runs.
+
+    What a chapter shows under "At the paper's settings": trains nothing, reads every stored seed
+    of the experiments' current paper configs (:func:`mi_tutorial.experiments.stored_records`,
+    ``store`` defaulting to the results folder); a claim without runs says ``not run``. Columns:
+    claim, statement, paper, ours, seeds, what ours measures, verdict. Raises ``ValueError`` for an
+    experiment no claim is about.
+    """
+    claims = tuple(claim for claim in CLAIMS if claim.experiment in experiment_ids)
+    unknown = set(experiment_ids) - {claim.experiment for claim in claims}
+    if unknown or not experiment_ids:
+        known = {claim.experiment for claim in CLAIMS if not claim.experiment.startswith("(")}
+        what = f"no claim of the ledger is about {sorted(unknown)}" if unknown else "no experiment"
+        raise ValueError(f"{what}; experiments with claims: {', '.join(sorted(known))}.")
+    records = stored_records("paper", store, experiment_ids)
+    table = evaluate_claims(records, baselines, claims)
+    return table[["claim", "statement", "paper", "ours", "seeds", "what ours measures", "verdict"]]
 
 
 def compute_baselines(profile: str, root=None) -> dict[str, float]:

@@ -174,9 +174,38 @@ def test_noniid_verdicts():
     assert _verdicts(records(0.0, 0.2)).loc["12", "verdict"] == "not reproduced"
 
 
-def test_outcome_rejects_unknown_verdicts():
+def test_paper_profile_claims_read_only_the_stored_paper_runs(tmp_path):
+    from mi_tutorial.experiments import get_configs
+    from mi_tutorial.results import ResultsStore
+
+    store = ResultsStore(tmp_path)
+    columns = ["claim", "statement", "paper", "ours", "seeds", "what ours measures", "verdict"]
+    empty = ledger.paper_profile_claims("noniid", "supervised", store=store)
+    assert list(empty.columns) == columns
+    assert empty["claim"].tolist() == ["11", "12"] and set(empty["verdict"]) == {"not run"}
+    for config in get_configs("noniid", "paper"):
+        value = 0.021 if config.iid else {"infonce": 0.18, "nwj": 0.1}[config.estimator]
+        frame = pd.DataFrame({"step": [0, 1000], "metric": "bound", "value": [0.0, value]})
+        store.save(config, 0, frame, wall_time=1.0)
+    for config in get_configs("noniid", "book"):  # another profile: not read
+        frame = pd.DataFrame({"step": [0, 1000], "metric": "bound", "value": [0.0, 0.0]})
+        store.save(config, 0, frame, wall_time=1.0)
+    table = ledger.paper_profile_claims("noniid", store=store).set_index("claim")
+    assert (
+        table.loc["12", "verdict"] == "reproduced"
+        and table.loc["12", "ours"] == "I_NCE: +0.180, I_NWJ: +0.100"
+    )
+    with pytest.raises(ValueError, match="no claim of the ledger is about \\['residuals'\\]"):
+        ledger.paper_profile_claims("residuals", store=store)
+    with pytest.raises(ValueError, match="no experiment; experiments with claims: .*noniid"):
+        ledger.paper_profile_claims(store=store)
+
+
+def test_outcome_rejects_unknown_verdicts_and_unlabelled_cases():
     with pytest.raises(ValueError, match="verdict must be one of"):
         ledger.Outcome((), "sort of")
+    with pytest.raises(ValueError, match="1 case labels for 2 values"):
+        ledger.Outcome((0.1, 0.2), "reproduced", cases=("MLP",))
 
 
 def _adversarial(
@@ -265,7 +294,7 @@ def _supervised(mlp, convnet, seeds=2):
 def test_supervised_reference_verdicts(mlp, convnet, verdict):
     row = _verdicts(_supervised(mlp, convnet)).loc["11"]
     assert row["verdict"] == verdict and row["seeds"] == 2
-    assert f"MLP {mlp:.3f}, ConvNet {convnet:.3f}" in row["what ours measures"]
+    assert row["ours"] == f"MLP: {mlp:+.3f}, ConvNet: {convnet:+.3f}"  # per encoder, not ± sd
 
 
 def test_supervised_reference_is_not_run_and_says_what_would_run_it():
@@ -346,6 +375,9 @@ def test_cifar_encoder_claim(conv, verdict):
     assert table.loc["10", "verdict"] == "not run"
     mnist = _verdicts(_encoders("encoder-vs-estimator", 0.90, 0.86))
     assert mnist.loc["10", "verdict"] == "reproduced" and mnist.loc["14d", "verdict"] == "not run"
+    assert mnist.loc["10", "ours"] == (
+        "I_NCE, t=2: +0.040, I_NCE, t=4: +0.040, I_NWJ, t=2: +0.040, I_NWJ, t=4: +0.040"
+    )
 
 
 def test_cifar_claims_not_run_say_how_to_run_them():
