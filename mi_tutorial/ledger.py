@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .experiments import ADVERSARIAL_SETTINGS, adversarial_settings, stored_records
+from .results import ResultsStore
 
 VERDICTS = ("reproduced", "partially", "not reproduced", "not run")
 LOG_128 = math.log(128)
@@ -734,7 +735,7 @@ def evaluate_claims(
 
 
 def paper_profile_claims(
-    *experiment_ids: str, baselines: dict | None = None, store=None
+    *experiment_ids: str, baselines: dict | None = None, store: ResultsStore | None = None
 ) -> pd.DataFrame:
     """The claims about ``experiment_ids``, judged on their stored ``paper``-profile runs.
 
