@@ -341,7 +341,14 @@ def _convnet_beats_mlp(experiment: str = "encoder-vs-estimator") -> Check:
                 seeds.append(len(pair))
                 cases.append(f"{ESTIMATOR_LABELS.get(estimator, estimator)}, t={target:g}")
         if not gaps:
-            return NOT_RUN
+            encoders = sorted(set(rows["encoder"]))
+            return Outcome(
+                (),
+                "not run",
+                f"needs both encoders on common seeds; stored: {', '.join(encoders)} only"
+                if len(encoders) == 1
+                else "",
+            )
         return Outcome(
             tuple(gaps),
             _grade(min(gaps), 0.025),

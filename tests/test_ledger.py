@@ -375,6 +375,10 @@ def test_cifar_encoder_claim(conv, verdict):
     assert table.loc["10", "verdict"] == "not run"
     mnist = _verdicts(_encoders("encoder-vs-estimator", 0.90, 0.86))
     assert mnist.loc["10", "verdict"] == "reproduced" and mnist.loc["14d", "verdict"] == "not run"
+    mlp_only = _encoders("encoder-vs-estimator", 0.90, 0.86).query("encoder == 'mlp'")
+    row = _verdicts(mlp_only).loc["10"]
+    assert row["verdict"] == "not run" and row["seeds"] == 0
+    assert row["what ours measures"] == "needs both encoders on common seeds; stored: mlp only"
     assert mnist.loc["10", "ours"] == (
         "I_NCE, t=2: +0.040, I_NCE, t=4: +0.040, I_NWJ, t=2: +0.040, I_NWJ, t=4: +0.040"
     )
