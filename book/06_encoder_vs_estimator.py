@@ -435,6 +435,27 @@ glue(
 ledger.paper_profile_claims("encoder-vs-estimator", "supervised").style.hide(axis="index")
 
 # %% [markdown]
+# The final accuracy of each committed paper-profile configuration against the paper's
+# Fig. 4a/b (mean and SD over the committed seeds; empty while no run is committed):
+
+# %% tags=["hide-input"]
+e5_paper = experiments.stored_records("paper", experiments=["encoder-vs-estimator"])
+if not e5_paper.empty:
+    e5_final = e5_paper[
+        (e5_paper["metric"] == "accuracy") & (e5_paper["step"] == e5_paper["step"].max())
+    ]
+    e5_table = e5_final.groupby(["encoder", "estimator", "target"])["value"].agg(
+        ["mean", "std", "count"]
+    )
+    e5_table.insert(0, "paper (Fig. 4a/b)", [PAPER[key] for key in e5_table.index])
+    display(
+        e5_table.rename(columns={"mean": "ours", "std": "SD", "count": "seeds"})
+        .rename(index=ENCODER_NAMES | ESTIMATOR_NAMES)
+        .style.format(precision=3)
+        .format_index("{:g}", level="target")
+    )
+
+# %% [markdown]
 # ## Summary
 #
 # - Training on $L_t = |\hat I_{EST} - t|$, equation {eq}`eq-ch6-lt`, brings different encoders
