@@ -30,7 +30,7 @@ from IPython.display import display
 from myst_nb import glue
 
 from mi_tutorial import experiments, ledger
-from mi_tutorial.analysis import metric_frame, value_at
+from mi_tutorial.analysis import metric_frame, summarize, value_at
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.encoders import count_parameters, make_encoder
 from mi_tutorial.evaluation import pixel_baseline
@@ -441,15 +441,12 @@ ledger.paper_profile_claims("encoder-vs-estimator", "supervised").style.hide(axi
 # %% tags=["hide-input"]
 e5_paper = experiments.stored_records("paper", experiments=["encoder-vs-estimator"])
 if not e5_paper.empty:
-    e5_final = e5_paper[
-        (e5_paper["metric"] == "accuracy") & (e5_paper["step"] == e5_paper["step"].max())
-    ]
-    e5_table = e5_final.groupby(["encoder", "estimator", "target"])["value"].agg(
-        ["mean", "std", "count"]
+    e5_table = summarize(e5_paper, "accuracy", ["encoder", "estimator", "target"]).set_index(
+        ["encoder", "estimator", "target"]
     )
     e5_table.insert(0, "paper (Fig. 4a/b)", [PAPER[key] for key in e5_table.index])
     display(
-        e5_table.rename(columns={"mean": "ours", "std": "SD", "count": "seeds"})
+        e5_table.rename(columns={"mean": "ours", "sd": "SD", "n": "seeds"})
         .rename(index=ENCODER_NAMES | ESTIMATOR_NAMES)
         .style.format(precision=3)
         .format_index("{:g}", level="target")
