@@ -36,6 +36,7 @@ from mi_tutorial import experiments, ledger
 from mi_tutorial.analysis import metric_frame
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.encoders import make_encoder
+from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES
 from mi_tutorial.evaluation import linear_probe, pixel_baseline
 from mi_tutorial.plotting import plot_curves, plot_percentile_bands, use_book_style
 from mi_tutorial.train import train_multiview
@@ -48,7 +49,6 @@ SEEDS = None  # None = the profile's default seeds
 USE_CACHE = True  # reuse runs already in the results store
 
 # %% tags=["remove-cell"]
-ESTIMATOR_NAMES = {"infonce": "I_NCE", "nwj": "I_NWJ"}
 E1_CONFIG = experiments.get_configs("bijective", PROFILE)[0]
 LOADER = load_views if E1_CONFIG.dataset == "mnist" else digits_views
 TRAIN, TEST = LOADER("train"), LOADER("test")
@@ -231,7 +231,7 @@ e1 = experiments.run(
     "bijective", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False, keep_models=True
 )
 show_deviations("bijective")
-e1["estimator name"] = e1["estimator"].map(ESTIMATOR_NAMES)
+e1["estimator name"] = e1["estimator"].map(PAPER_ESTIMATOR_NAMES)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Bijective RealNVP encoders. Left: test accuracy of a linear classifier on $g_1(x^{(1)})$ (mean ± 1 SD over seeds). Right: the bound on test batches of 128; the dotted line is $\\log 128$, the ceiling of $I_{NCE}$. Crosses: the paper's values (Fig. 1a, 1b) at the steps our run covers; dashed lines: the paper's values at 20k steps. The true MI between the codes is the same at every step.", "name": "fig-ch4-bijective"}}
 E1_PAPER = {  # spec/paper.md, E1 [Fig]: value read off Fig. 1a/1b (±0.002 accuracy, ±0.1 nats)
@@ -246,7 +246,7 @@ for ax, metric, ylabel in zip(
     axes, ("accuracy", "bound"), ("test accuracy", "test bound [nats]"), strict=True
 ):
     plot_curves(e1, metric, hue="estimator name", ax=ax, ylabel=ylabel)
-    for i, est in enumerate(ESTIMATOR_NAMES):
+    for i, est in enumerate(PAPER_ESTIMATOR_NAMES):
         points = E1_PAPER[(metric, est)]
         paper_markers(ax, points, f"C{i}", "paper" if i == 0 else None, last_step)
         ax.axhline(points[20000], color=f"C{i}", ls="--", lw=1, alpha=0.7)
@@ -265,7 +265,7 @@ plt.show()
 
 # %% tags=["hide-input"]
 e1_rows = []
-for est, name in ESTIMATOR_NAMES.items():
+for est, name in PAPER_ESTIMATOR_NAMES.items():
     acc0, _ = value_at(e1, "accuracy", 0, estimator=est)
     acc_end, end = value_at(e1, "accuracy", last_step, estimator=est)
     acc_1k, at_1k = value_at(e1, "accuracy", 1000, estimator=est)
@@ -336,7 +336,7 @@ glue("ch4_log_k", LOG_K, display=False)
 gains = [
     value_at(e1, "accuracy", last_step, estimator=e)[0]
     - value_at(e1, "accuracy", 0, estimator=e)[0]
-    for e in ESTIMATOR_NAMES
+    for e in PAPER_ESTIMATOR_NAMES
 ]
 e1_verdict = (
     "rose for both estimators"
@@ -448,7 +448,9 @@ glue("ch4_step0_tiny", int(tiny.sum()), display=False)
 PAPER_BASELINES = {"pixel": float(pixel_clean)} if E1_CONFIG.dataset == "mnist" else {}
 e1_paper = ledger.paper_profile_claims("bijective", baselines=PAPER_BASELINES).set_index("claim")
 display(e1_paper.reset_index().style.hide(axis="index"))
-e1_gains = dict(zip(ESTIMATOR_NAMES.values(), e1_paper.loc[["1a", "1b"]].itertuples(), strict=True))
+e1_gains = dict(
+    zip(PAPER_ESTIMATOR_NAMES.values(), e1_paper.loc[["1a", "1b"]].itertuples(), strict=True)
+)
 e1_ran = [
     f"{g.ours} with {name} ({g.verdict})" for name, g in e1_gains.items() if g.verdict != "not run"
 ]
@@ -473,7 +475,7 @@ glue(
 e1_paper_runs = experiments.stored_records("paper", experiments=["bijective"])
 bound_rows, bound_notes = [], []
 for est, runs in [] if e1_paper_runs.empty else e1_paper_runs.groupby("estimator"):
-    name = ESTIMATOR_NAMES[est]
+    name = PAPER_ESTIMATOR_NAMES[est]
     test, train = series(runs, "bound"), series(runs, "train_bound")
     paper = E1_PAPER[("bound", est)]
     bound_rows += [
@@ -734,7 +736,7 @@ ledger.paper_profile_claims("adversarial", baselines=PAPER_BASELINES).style.hide
 # %%
 e3 = experiments.run("residual", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
 show_deviations("residual")
-e3["estimator name"] = e3["estimator"].map(ESTIMATOR_NAMES)
+e3["estimator name"] = e3["estimator"].map(PAPER_ESTIMATOR_NAMES)
 e3_last = int(e3["step"].max())
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Residual MLP encoders with coupled input noise (σ = 0.05). Left: linear-probe accuracy on noisy top halves (mean ± 1 SD over seeds); dotted: the noisy pixel baseline; crosses and dashed lines: the paper's values (Fig. 2a) in our step range and at 20k. Right: test bound; dotted: $\\log 128$.", "name": "fig-ch4-residual"}}
@@ -765,7 +767,7 @@ plot_curves(
     hline_label="log K",
 )
 axes[1].lines[-1].set_linestyle(":")
-for i, est in enumerate(ESTIMATOR_NAMES):
+for i, est in enumerate(PAPER_ESTIMATOR_NAMES):
     for ax, metric in zip(axes, ("accuracy", "bound"), strict=True):
         points = E3_PAPER[(metric, est)]
         paper_markers(ax, points, f"C{i}", "paper" if i == 0 else None, e3_last)
@@ -780,7 +782,7 @@ plt.show()
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Log condition number of the Jacobian of $g_1$ at 128 noisy training inputs per evaluation, pooled over seeds: bands from the minimum through the 20th, 40th, 60th and 80th percentiles to the maximum (as in the paper's Fig. 2c and 5), solid line the median. Dashed: the paper's median at 20k steps.", "name": "fig-ch4-logcond"}}
 E3_PAPER_LOGCOND = {"infonce": 4.6, "nwj": 3.4}  # paper median at 20k [Fig] 2c / 5
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
-for i, (ax, (est, name)) in enumerate(zip(axes, ESTIMATOR_NAMES.items(), strict=True)):
+for i, (ax, (est, name)) in enumerate(zip(axes, PAPER_ESTIMATOR_NAMES.items(), strict=True)):
     runs = e3[e3["estimator"] == est]
     plot_percentile_bands(runs, ax=ax, color=f"C{i}", ylabel="log condition number")
     medians = metric_frame(runs, "logcond").groupby("step")["value"].median()
@@ -796,7 +798,7 @@ plt.show()
 # %% tags=["hide-input"]
 e3_rows = []
 medians = {}
-for est, name in ESTIMATOR_NAMES.items():
+for est, name in PAPER_ESTIMATOR_NAMES.items():
     runs = e3[e3["estimator"] == est]
     med = metric_frame(runs, "logcond").groupby("step")["value"].median()
     medians[est] = med
@@ -876,7 +878,7 @@ e3_acc_verdict = (
     "both ended above the noisy pixel baseline"
     if all(
         value_at(e3, "accuracy", e3_last, estimator=e)[0] > pixel_noisy + 0.002
-        for e in ESTIMATOR_NAMES
+        for e in PAPER_ESTIMATOR_NAMES
     )
     else "did not both end above the noisy pixel baseline"
 )

@@ -36,6 +36,7 @@ from mi_tutorial.analysis import value_at
 from mi_tutorial.critics import make_critic
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.encoders import count_parameters, make_encoder
+from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES
 from mi_tutorial.evaluation import pixel_baseline
 from mi_tutorial.plotting import plot_curves, use_book_style
 
@@ -50,7 +51,6 @@ USE_CACHE = True  # reuse runs already in the results store
 EXPERIMENT = "critic-capacity"
 CONFIGS = experiments.get_configs(EXPERIMENT, PROFILE)
 CRITIC_ORDER = ("bilinear", "separable", "concat")
-ESTIMATOR_NAMES = {"infonce": "I_NCE", "nwj": "I_NWJ"}
 LOADER = load_views if CONFIGS[0].dataset == "mnist" else digits_views
 TRAIN, TEST = LOADER("train"), LOADER("test")
 LOG_K = math.log(CONFIGS[0].batch_size)
@@ -211,7 +211,7 @@ glue("ch5_pixel", float(pixel), display=False)
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Linear-probe test accuracy of $g_1(x^{(1)})$ during training, per critic, for $I_{NCE}$ (left) and $I_{NWJ}$ (right); mean ± 1 SD over seeds where there are several. Dotted: the same probe on raw pixels. Crosses: the paper's values at 1,000 steps with $I_{NCE}$ (Fig. 3, read off the plot).", "name": "fig-ch5-accuracy"}}
 PAPER_ACC_1K_NCE = {"bilinear": 0.855, "separable": 0.851, "concat": 0.815}  # [Fig] Fig. 3
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-for ax, (est, name) in zip(axes, ESTIMATOR_NAMES.items(), strict=True):
+for ax, (est, name) in zip(axes, PAPER_ESTIMATOR_NAMES.items(), strict=True):
     plot_curves(
         records[records["estimator"] == est],
         "accuracy",
@@ -242,7 +242,7 @@ for ax, est in zip(axes, ("nwj", "infonce"), strict=True):
         "bound",
         hue="critic",
         ax=ax,
-        ylabel=f"test {ESTIMATOR_NAMES[est]} [nats]",
+        ylabel=f"test {PAPER_ESTIMATOR_NAMES[est]} [nats]",
         hline=LOG_K,
         hline_label="log K",
     )
@@ -283,7 +283,7 @@ def triple(values: dict, est: str, fmt: str = ".3f") -> str:
 
 rows = []
 order_ok = {}
-for est, name in ESTIMATOR_NAMES.items():
+for est, name in PAPER_ESTIMATOR_NAMES.items():
     b, s, c = (acc[(k, est)] for k in CRITIC_ORDER)
     order_ok[est] = holds(b, "≥", s) and holds(s, ">", c)
     rows.append(
@@ -295,7 +295,7 @@ for est, name in ESTIMATOR_NAMES.items():
             "verdict": verdict(order_ok[est]),
         }
     )
-for est, name in ESTIMATOR_NAMES.items():
+for est, name in PAPER_ESTIMATOR_NAMES.items():
     gap = acc[("concat", est)] - pixel
     rows.append(
         {

@@ -33,6 +33,7 @@ from mi_tutorial import experiments, ledger
 from mi_tutorial.analysis import metric_frame, summarize, value_at
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.encoders import count_parameters, make_encoder
+from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES
 from mi_tutorial.evaluation import pixel_baseline
 from mi_tutorial.plotting import plot_curves, use_book_style
 
@@ -46,7 +47,6 @@ USE_CACHE = True  # reuse runs already in the results store
 # %% tags=["remove-cell"]
 EXPERIMENT = "encoder-vs-estimator"
 CONFIGS = experiments.get_configs(EXPERIMENT, PROFILE)
-ESTIMATOR_NAMES = {"infonce": "I_NCE", "nwj": "I_NWJ"}
 ENCODER_NAMES = {"mlp": "MLP", "convnet": "ConvNet"}
 LOADER = load_views if CONFIGS[0].dataset == "mnist" else digits_views
 TRAIN, TEST = LOADER("train"), LOADER("test")
@@ -136,12 +136,12 @@ print(
 records = experiments.run(EXPERIMENT, PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
 records["t"] = "t = " + records["target"].map(lambda t: f"{t:g}")
 records["encoder name"] = records["encoder"].map(ENCODER_NAMES)
-estimators = [e for e in ESTIMATOR_NAMES if e in set(records["estimator"])]
+estimators = [e for e in PAPER_ESTIMATOR_NAMES if e in set(records["estimator"])]
 targets = sorted(float(t) for t in records["target"].unique())
 last_step = int(records["step"].max())
 glue("ch6_last_step", f"{last_step:,}", display=False)
 glue("ch6_n_seeds", str(int(records["seed"].nunique())), display=False)
-glue("ch6_estimators", " and ".join(ESTIMATOR_NAMES[e] for e in estimators), display=False)
+glue("ch6_estimators", " and ".join(PAPER_ESTIMATOR_NAMES[e] for e in estimators), display=False)
 pixel = pixel_baseline(TRAIN, TEST)
 print(f"linear probe on raw top halves: {pixel:.4f} (paper: about 0.85)")
 
@@ -163,7 +163,7 @@ for ax, est in zip(axes[0], estimators, strict=True):
         hue="encoder name",
         style="t",
         ax=ax,
-        ylabel=f"test L_t with {ESTIMATOR_NAMES[est]} [nats]",
+        ylabel=f"test L_t with {PAPER_ESTIMATOR_NAMES[est]} [nats]",
         hline=MATCHED,
     )
     ax.set_ylim(bottom=0)
@@ -221,7 +221,7 @@ for ax, est in zip(axes[0], estimators, strict=True):
         hue="encoder name",
         style="t",
         ax=ax,
-        ylabel=f"test accuracy ({ESTIMATOR_NAMES[est]})",
+        ylabel=f"test accuracy ({PAPER_ESTIMATOR_NAMES[est]})",
         hline=pixel,
         hline_label="pixel baseline",
     )
@@ -270,7 +270,7 @@ acc = {
 }
 rows, gaps, t4_wins = [], [], []
 for est in estimators:
-    name = ESTIMATOR_NAMES[est]
+    name = PAPER_ESTIMATOR_NAMES[est]
     for t in targets:
         gap = acc[("convnet", est, t)] - acc[("mlp", est, t)]
         gaps.append(gap)
@@ -447,7 +447,7 @@ if not e5_paper.empty:
     e5_table.insert(0, "paper (Fig. 4a/b)", [PAPER[key] for key in e5_table.index])
     display(
         e5_table.rename(columns={"mean": "ours", "sd": "SD", "n": "seeds"})
-        .rename(index=ENCODER_NAMES | ESTIMATOR_NAMES)
+        .rename(index=ENCODER_NAMES | PAPER_ESTIMATOR_NAMES)
         .style.format(precision=3)
         .format_index("{:g}", level="target")
     )

@@ -44,7 +44,7 @@ from mi_tutorial.data import (
     noniid_true_mi,
 )
 from mi_tutorial.encoders import make_encoder
-from mi_tutorial.estimators import TRIPLET_MARGIN, infonce, k_pair_loss
+from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES, TRIPLET_MARGIN, infonce, k_pair_loss
 from mi_tutorial.plotting import plot_curves, smooth, use_book_style
 
 use_book_style()
@@ -415,7 +415,6 @@ glue("ch7_true_mi", float(TRUE_MI), display=False)
 glue("ch7_cond_mi", float(COND_MI), display=False)
 experiments.print_deviations("noniid", PROFILE)
 noniid = experiments.run("noniid", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
-ESTIMATOR_NAMES = {"infonce": "I_NCE", "nwj": "I_NWJ"}
 SIGMA = 100.0  # smoothing in steps, as the paper's plot
 n_steps = int(noniid["step"].max()) + 1
 
@@ -440,10 +439,10 @@ def smoothed(estimator: str, iid: bool) -> pd.DataFrame:
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Training-batch estimates of $I_{NCE}$ and $I_{NWJ}$ for the concatenated critic, smoothed with a Gaussian filter (σ = 100 steps) as in the paper's Fig. 4c, with negatives that share the batch latent $Z$ (solid) and i.i.d. pairs (dashed). The dotted line is the true MI of one pair, 0.0204 nats. Bands: ±1 SD over seeds where there are several.", "name": "fig-noniid"}}
 fig, ax = plt.subplots()
-for color, estimator in zip(("C0", "C1"), ESTIMATOR_NAMES, strict=True):
+for color, estimator in zip(("C0", "C1"), PAPER_ESTIMATOR_NAMES, strict=True):
     for iid, ls in ((False, "-"), (True, "--")):
         curve = smoothed(estimator, iid).groupby("step")["value"].agg(["mean", "std"])
-        label = f"{ESTIMATOR_NAMES[estimator]}, {'i.i.d.' if iid else 'non-i.i.d.'}"
+        label = f"{PAPER_ESTIMATOR_NAMES[estimator]}, {'i.i.d.' if iid else 'non-i.i.d.'}"
         ax.plot(curve.index, curve["mean"], ls=ls, color=color, label=label)
         if curve["std"].notna().any():
             ax.fill_between(
@@ -502,7 +501,7 @@ for (estimator, iid), (paper, source) in E6_PAPER.items():
     e6_values[(estimator, iid)] = (ours, se, above)
     e6_rows.append(
         {
-            "series": f"{ESTIMATOR_NAMES[estimator]}, {'i.i.d.' if iid else 'non-i.i.d.'}",
+            "series": f"{PAPER_ESTIMATOR_NAMES[estimator]}, {'i.i.d.' if iid else 'non-i.i.d.'}",
             "paper": paper,
             "source": source,
             "ours": f"{ours:.3f} ± {2 * se:.3f}",

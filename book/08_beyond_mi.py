@@ -32,6 +32,7 @@ from myst_nb import glue
 
 from mi_tutorial import experiments
 from mi_tutorial.data import digits_views, load_views
+from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES
 from mi_tutorial.evaluation import encode, linear_probe_report
 from mi_tutorial.plotting import use_book_style
 from mi_tutorial.probes import compare_probes, fit_linear_probe
@@ -52,7 +53,6 @@ PROBE_SEEDS = 3  # SAGA seeds of the protocol's probe in the sensitivity study
 # %% tags=["remove-cell"]
 STORE = ResultsStore()
 EXPERIMENTS = {"E1": "bijective", "E2": "adversarial", "E4": "critic-capacity"}
-ESTIMATOR_NAMES = {"infonce": "I_NCE", "nwj": "I_NWJ"}
 MLP = {"hidden": MLP_HIDDEN, "epochs": MLP_EPOCHS, "scaling": "standard"}
 DATASET = experiments.get_configs("critic-capacity", PROFILE)[0].dataset
 LOADER = load_views if DATASET == "mnist" else digits_views
@@ -90,7 +90,7 @@ def label(code: str, config) -> str:
             config.classifier_lr, config.encoder_lr, config.encoder_kwargs
         )
         return f"E2 adversarial, {setting} setting"
-    estimator = ESTIMATOR_NAMES[config.estimator]
+    estimator = PAPER_ESTIMATOR_NAMES[config.estimator]
     if code == "E1":
         return f"E1 RealNVP, {estimator}"
     return f"E4 {config.critic} critic, {estimator}"

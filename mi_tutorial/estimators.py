@@ -35,6 +35,10 @@ from ._validation import check_float, choose
 
 ESTIMATORS: tuple[str, ...] = ("infonce", "nwj", "tuba", "dv", "js", "interpolated", "smile")
 
+#: The two estimators Tschannen et al. (2020) train encoders with, in the paper's order, and the
+#: names the book and the ledger print for them.
+PAPER_ESTIMATOR_NAMES: dict[str, str] = {"infonce": "I_NCE", "nwj": "I_NWJ"}
+
 #: Estimators whose critic is trained with a different objective than the one reported.
 TRAINED_WITH_JS: tuple[str, ...] = ("js", "smile")
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .estimators import PAPER_ESTIMATOR_NAMES
 from .experiments import ADVERSARIAL_SETTINGS, adversarial_settings, stored_records
 from .results import ResultsStore
 
@@ -60,7 +61,6 @@ class Outcome:
 
 
 NOT_RUN = Outcome((), "not run")
-ESTIMATOR_LABELS = {"infonce": "I_NCE", "nwj": "I_NWJ"}
 Check = Callable[[pd.DataFrame, dict], Outcome]
 
 
@@ -339,7 +339,7 @@ def _convnet_beats_mlp(experiment: str = "encoder-vs-estimator") -> Check:
             if pair is not None:
                 gaps.append(pair["convnet"].mean() - pair["mlp"].mean())
                 seeds.append(len(pair))
-                cases.append(f"{ESTIMATOR_LABELS.get(estimator, estimator)}, t={target:g}")
+                cases.append(f"{PAPER_ESTIMATOR_NAMES.get(estimator, estimator)}, t={target:g}")
         if not gaps:
             encoders = sorted(set(rows["encoder"]))
             return Outcome(
@@ -496,7 +496,7 @@ def _e6_noniid(records: pd.DataFrame, baselines: dict) -> Outcome:
         verdict,
         f"non-i.i.d. estimates, mean over the last 10% of steps (true MI {true_mi:.4f})",
         seeds=int(tail.groupby(["iid", "estimator"])["seed"].nunique().min()),
-        cases=tuple(ESTIMATOR_LABELS.get(est, est) for est in shared),
+        cases=tuple(PAPER_ESTIMATOR_NAMES.get(est, est) for est in shared),
     )
 
 
