@@ -307,8 +307,8 @@ cost.style.hide(axis="index").format({"minutes": "{:.1f}", "CPU minutes": "{:.1f
 # commit (every config with three seeds, or one for the paper's single-run figures E1 and E2;
 # the paper itself averages over 20), how many are stored, what the stored ones cost on one
 # CPU core (their CPU time where the provenance records it, else their wall time), an estimate
-# for the rest where a stored run of the same config (or a saved partial run) gives one, and the
-# command that runs them. A command can be
+# for the rest where a saved partial run, a stored run of the same config or one of a config with
+# the same encoder and critic gives one, and the command that runs them. A command can be
 # interrupted and started again: finished runs are reused and an unfinished one continues from its
 # last evaluation.
 

@@ -49,10 +49,18 @@ def run_cost_s(provenance: dict) -> float:
     return float(provenance.get("cpu_time_s", provenance["wall_time_s"]))
 
 
+#: Config fields that set what a step costs. Configs of one experiment that agree on them (say,
+#: the same encoder trained with another estimator or target) share their measured pace.
+COST_FIELDS = ("kind", "encoder", "encoder_kwargs", "critic", "critic_kwargs", "batch_size")
+
+
+def _cost_class(config) -> tuple:
+    return tuple(getattr(config, name, None) for name in COST_FIELDS)
+
+
 def _minutes_left(saved: dict | None, steps: int, per_run: float) -> float:
     """Estimated minutes to finish a run: from the pace of its checkpoint ``saved`` if it has
-    one (CPU time per step, else wall time per step), else ``per_run`` (the mean cost of the
-    config's stored seeds, NaN if none)."""
+    one (CPU time per step, else wall time per step), else ``per_run`` (NaN if unknown)."""
     if saved is not None and saved["step"] > 0:
         spent = saved["cpu_s"] if math.isfinite(saved["cpu_s"]) else saved["elapsed_s"]
         return spent / saved["step"] * (steps - saved["step"]) / 60
@@ -71,7 +79,8 @@ def coverage(
     ones); ``in progress`` (missing runs with a checkpoint, as "seed s of config k: step/steps");
     ``hours stored`` (:func:`run_cost_s` of *all* stored runs of the experiment: CPU time where
     recorded, else wall time); ``est. hours missing`` (per missing run: the pace of its checkpoint,
-    else the mean cost of the same config's stored runs; NaN when some missing run has neither);
+    else the mean cost of the same config's stored runs, else the mean cost per step of the stored
+    runs of configs that agree on :data:`COST_FIELDS`; NaN when some missing run has none of these);
     ``command`` (runs the missing ones; empty when none is missing). Trains nothing.
     """
     store = store if store is not None else ResultsStore()
@@ -79,12 +88,24 @@ def coverage(
     rows = []
     for experiment, n_seeds in targets.items():
         configs = get_configs(experiment, profile)
+        costs = {
+            config: [run_cost_s(store.provenance(config, s)) for s in store.stored_seeds(config)]
+            for config in configs
+        }
+        pace: dict[tuple, list[float]] = {}  # seconds per step of the stored runs, per cost class
+        for config, spent in costs.items():
+            pace.setdefault(_cost_class(config), []).extend(c / config.steps for c in spent)
         stored = missing = 0
         hours, estimate, progress = 0.0, 0.0, []
         for config in configs:
-            costs = [run_cost_s(store.provenance(config, s)) for s in store.stored_seeds(config)]
-            hours += sum(costs) / 3600
-            per_run = sum(costs) / len(costs) / 60 if costs else math.nan
+            hours += sum(costs[config]) / 3600
+            similar = pace[_cost_class(config)]
+            if costs[config]:
+                per_run = sum(costs[config]) / len(costs[config]) / 60
+            elif similar:
+                per_run = sum(similar) / len(similar) * config.steps / 60
+            else:
+                per_run = math.nan
             for seed in range(n_seeds):
                 if store.has(config, seed):
                     stored += 1

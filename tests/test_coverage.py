@@ -46,8 +46,9 @@ def test_counts_cost_estimate_and_command(tmp_path):
     assert (row["configs"], row["seeds wanted"], row["stored"], row["missing"]) == (2, 2, 2, 2)
     assert row["hours stored"] == pytest.approx(1.0)
     assert row["in progress"] == f"seed 0 of {second.key()}: 7,000/21,000"
-    # second seed 1 has no checkpoint and its config no stored run: the estimate is unknown
-    assert math.isnan(row["est. hours missing"])
+    # second's seed 0: 14,000 steps at its checkpoint's 0.2 s; seed 1 has no checkpoint and its
+    # config no stored run: the mean cost of first's runs (same encoder and critic), 1,200 s
+    assert row["est. hours missing"] == pytest.approx((2_800.0 + 1_200.0) / 3600)
     assert row["command"] == "mi-tutorial run residual --profile paper --seeds 2"
 
 
@@ -60,6 +61,23 @@ def test_estimate_from_checkpoint_pace_and_stored_runs(tmp_path):
     row = coverage("paper", {"residual": 2}, store).iloc[0]
     assert row["missing"] == 2
     assert row["est. hours missing"] == pytest.approx(1.0 + 7_000 * 0.2 / 3600)
+
+
+def test_estimate_borrows_the_pace_of_configs_with_the_same_encoder_only(tmp_path):
+    """E5: a ConvNet config without runs is priced from another ConvNet config, never an MLP one."""
+    store = ResultsStore(tmp_path)
+    configs = get_configs("encoder-vs-estimator", "paper")
+    convnets = [c for c in configs if c.encoder == "convnet"]
+    mlps = [c for c in configs if c.encoder == "mlp"]
+    assert len(convnets) == len(mlps) == 4
+    for config in mlps:
+        store.save(config, 0, RECORDS, wall_time=60.0)
+    row = coverage("paper", {"encoder-vs-estimator": 1}, store).iloc[0]
+    assert math.isnan(row["est. hours missing"])  # no ConvNet run measured yet
+    store.save(convnets[0], 0, RECORDS, wall_time=1800.0)
+    row = coverage("paper", {"encoder-vs-estimator": 1}, store).iloc[0]
+    assert row["missing"] == 3
+    assert row["est. hours missing"] == pytest.approx(3 * 0.5)
 
 
 def test_cost_is_cpu_time_where_recorded(tmp_path):
