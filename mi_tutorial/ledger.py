@@ -331,15 +331,18 @@ def _convnet_beats_mlp(experiment: str = "encoder-vs-estimator") -> Check:
         rows = _select(records, experiment, "accuracy")
         if rows.empty:
             return NOT_RUN
-        gaps, seeds, cases = [], [], []
+        gaps, seeds, cases, unpaired = [], [], [], []
         for (estimator, target), group in rows.groupby(["estimator", "target"]):
             pair = _common_seeds(
                 {e: _per_seed(group[group["encoder"] == e]) for e in ("convnet", "mlp")}
             )
-            if pair is not None:
-                gaps.append(pair["convnet"].mean() - pair["mlp"].mean())
-                seeds.append(len(pair))
-                cases.append(f"{PAPER_ESTIMATOR_NAMES.get(estimator, estimator)}, t={target:g}")
+            case = f"{PAPER_ESTIMATOR_NAMES.get(estimator, estimator)}, t={target:g}"
+            if pair is None:
+                unpaired.append(case)
+                continue
+            gaps.append(pair["convnet"].mean() - pair["mlp"].mean())
+            seeds.append(len(pair))
+            cases.append(case)
         if not gaps:
             encoders = sorted(set(rows["encoder"]))
             return Outcome(
@@ -349,10 +352,13 @@ def _convnet_beats_mlp(experiment: str = "encoder-vs-estimator") -> Check:
                 if len(encoders) == 1
                 else "",
             )
+        note = "ConvNet minus MLP, per (estimator, t)"
+        if unpaired:
+            note += f"; not yet run with both encoders: {'; '.join(unpaired)}"
         return Outcome(
             tuple(gaps),
             _grade(min(gaps), 0.025),
-            "ConvNet minus MLP, per (estimator, t)",
+            note,
             seeds=min(seeds),
             cases=tuple(cases),
         )

@@ -382,6 +382,17 @@ def test_cifar_encoder_claim(conv, verdict):
     assert mnist.loc["10", "ours"] == (
         "I_NCE, t=2: +0.040, I_NCE, t=4: +0.040, I_NWJ, t=2: +0.040, I_NWJ, t=4: +0.040"
     )
+    assert mnist.loc["10", "what ours measures"] == "ConvNet minus MLP, per (estimator, t)"
+    # ConvNet runs of one case only (a sweep half done): the other cases are named, not hidden
+    partial = _encoders("encoder-vs-estimator", 0.90, 0.86).query(
+        "encoder == 'mlp' or (estimator == 'infonce' and target == 2)"
+    )
+    row = _verdicts(partial).loc["10"]
+    assert row["ours"] == "I_NCE, t=2: +0.040"
+    assert row["what ours measures"] == (
+        "ConvNet minus MLP, per (estimator, t); not yet run with both encoders: "
+        "I_NCE, t=4; I_NWJ, t=2; I_NWJ, t=4"
+    )
 
 
 def test_cifar_claims_not_run_say_how_to_run_them():
