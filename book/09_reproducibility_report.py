@@ -109,7 +109,8 @@ glue("report_profile", PROFILE, display=False)
 # figures (markers, same colour for the same configuration). Where paper-profile runs are
 # committed (next section) the panel shows them; otherwise it shows this build's runs, whose
 # curves stop where the build's budget stops while the paper's continue to 20,000 steps. Each
-# panel's title names the profile and the number of seeds.
+# panel's title names the profile and the number of seeds per configuration (a range while some
+# configurations have fewer runs committed than others).
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Our training curves (lines; the paper profile where its runs are committed, else this build's profile, as each panel's title says) against values read off the paper's figures (markers) for every experiment. Accuracy is the paper's linear probe on the test set; for the non-i.i.d. experiment the training-batch bound is smoothed as in the paper. The dashed line in the last panel is the true MI, 0.0204 nats.", "name": "fig-report-curves"}}
 # (experiment, metric, a column named from each run's config rather than stored in its records).
@@ -169,12 +170,14 @@ for ax, (experiment_id, metric, derived) in zip(axes.flat, PANELS, strict=False)
         from mi_tutorial.data import noniid_true_mi
 
         ax.axhline(noniid_true_mi(), color="0.3", ls="--", lw=1)
-    n_seeds = rows["seed"].nunique()
+    per_config = rows.groupby("config_key")["seed"].nunique()  # seeds differ while runs are missing
+    low, high = per_config.min(), per_config.max()
+    n_seeds = f"{low}" if low == high else f"{low}–{high}"
     ax.set(xlabel="training step", ylabel=f"{experiment_id}: {metric}")
     ax.xaxis.set_major_formatter(
         FuncFormatter(lambda step, _: f"{step / 1000:g}k" if step else "0")
     )
-    ax.set_title(f"{shown} profile, {n_seeds} seed{'s' if n_seeds != 1 else ''}", fontsize=9)
+    ax.set_title(f"{shown} profile, {n_seeds} seed{'s' if high != 1 else ''}", fontsize=9)
     ax.legend(fontsize=7)
 axes.flat[-1].axis("off")
 fig.tight_layout()
