@@ -13,6 +13,7 @@ import math
 import pandas as pd
 
 from .checkpoint import checkpoint_summary
+from .config import RunConfig
 from .experiments import EXPERIMENTS, get_configs
 from .results import ResultsStore
 
@@ -54,7 +55,7 @@ def run_cost_s(provenance: dict) -> float:
 COST_FIELDS = ("kind", "encoder", "encoder_kwargs", "critic", "critic_kwargs", "batch_size")
 
 
-def _cost_class(config) -> tuple:
+def _cost_class(config: RunConfig) -> tuple:
     return tuple(getattr(config, name, None) for name in COST_FIELDS)
 
 
