@@ -448,7 +448,7 @@ if not e5_paper.empty:
     display(
         e5_table.rename(columns={"mean": "ours", "sd": "SD", "n": "seeds"})
         .rename(index=ENCODER_NAMES | PAPER_ESTIMATOR_NAMES)
-        .style.format(precision=3)
+        .style.format(precision=3, na_rep="—")  # SD of a single seed
         .format_index("{:g}", level="target")
     )
 
