@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ._validation import check_float, check_int
+from ._validation import check_float, check_int, choose
 
 PROFILES = ("smoke", "book", "paper")
 
@@ -39,13 +39,16 @@ class RunConfig:
     #: Fields added after results were first stored: left out of :meth:`key` while they hold their
     #: default value, so every config that existed before them keeps its cache key (and its stored
     #: runs). They always appear in :meth:`to_dict`, so record columns stay uniform.
-    key_omits_default: ClassVar[tuple[str, ...]] = ()
+    key_omits_default: ClassVar[tuple[str, ...]] = ("adam",)
     experiment: str = "custom"
     profile: str = "custom"
     steps: int = 21_000
     eval_every: int = 1_000
     batch_size: int = 128
     lr: float = 1e-4
+    #: "keras" (ε = 1e-7 on the bias-corrected √v̂; every stored run) or "tf1" (the official
+    #: notebook's ``tf.train.AdamOptimizer``): see :func:`mi_tutorial.train.make_adam`.
+    adam: str = "keras"
 
     def __post_init__(self) -> None:
         check_int(self.steps, "steps", minimum=1)
@@ -53,6 +56,7 @@ class RunConfig:
         check_int(self.batch_size, "batch_size", minimum=2)
         if check_float(self.lr, "lr") <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}.")
+        choose(self.adam, ("keras", "tf1"), "adam")
 
     def to_dict(self) -> dict[str, Any]:
         out = {"kind": self.kind}
@@ -90,7 +94,7 @@ class MultiViewConfig(RunConfig):
     """
 
     kind: ClassVar[str] = "multiview"
-    key_omits_default: ClassVar[tuple[str, ...]] = ("shared_encoder",)
+    key_omits_default: ClassVar[tuple[str, ...]] = ("shared_encoder", "adam")
     encoder: str = "mlp"
     critic: str = "bilinear"
     estimator: str = "infonce"

@@ -246,6 +246,10 @@ class _CouplingNet(nn.Module):
         return self.linears[-1](h)
 
 
+#: How a :class:`RealNVP` draws and places its permutations (see its docstring).
+REALNVP_PERMUTATIONS = ("notebook", "shared")
+
+
 class RealNVP(nn.Module):
     r"""A stack of RealNVP coupling layers (Dinh et al., 2017), each then a fixed permutation.
 
@@ -260,8 +264,17 @@ class RealNVP(nn.Module):
 
     :math:`t_k` (and :math:`s_k`) come from one MLP with ReLU hidden layers ``hidden`` (the affine
     version's last layer has twice the outputs: shift, then pre-softplus scale, as in TFP's
-    ``real_nvp_default_template``). After coupling :math:`k` the whole vector is permuted by a fixed
-    random permutation :math:`\pi_k` drawn from ``permutation_seed`` with its own generator.
+    ``real_nvp_default_template``). Each coupling comes with a fixed random permutation
+    :math:`\pi_k` of the whole vector; ``permutations`` says which and where:
+
+    - ``"notebook"`` (what every experiment uses; the official notebook): each block is
+      permute → coupling (TFP's ``Chain`` applies its list in reverse), and the permutations are
+      drawn from torch's global generator when the module is built, so the two encoders of a run
+      and every seed get their own (the trainers seed that generator with the run's seed);
+    - ``"shared"`` (this project's first version, kept so its stored runs stay reproducible): each
+      block is coupling → permute, with permutations drawn from ``permutation_seed`` by their own
+      generator, hence the same for every encoder and seed. It is the constructor's default
+      because the stored configs of those runs do not name ``permutations``.
 
     With near-zero weights the map starts ≈ the composed permutation (shift only), hence the
     paper's "starts close to a permutation of the pixels". Every parameter value gives a bijection,
@@ -282,6 +295,7 @@ class RealNVP(nn.Module):
         shift_only: bool = True,
         init_std: float = 1e-4,
         permutation_seed: int = 0,
+        permutations: str = "shared",
     ) -> None:
         super().__init__()
         self.input_dim = self.out_dim = check_int(dim, "dim", minimum=2)
@@ -296,9 +310,15 @@ class RealNVP(nn.Module):
             _CouplingNet(self.half, self.hidden, n_out if shift_only else 2 * n_out, init_std)
             for _ in range(self.n_couplings)
         )
-        gen = torch.Generator().manual_seed(self.permutation_seed)
+        self.permutation_kind = choose(permutations, REALNVP_PERMUTATIONS, "permutations")
+        gen = (
+            torch.Generator().manual_seed(self.permutation_seed)
+            if self.permutation_kind == "shared"
+            else None  # the global generator, seeded per run by the trainer
+        )
         perms = torch.stack([torch.randperm(dim, generator=gen) for _ in range(self.n_couplings)])
-        #: ``permutations[k]``: after coupling k, the new vector is ``h[:, permutations[k]]``.
+        #: ``permutations[k]``: the vector becomes ``h[:, permutations[k]]`` after coupling k
+        #: (``"shared"``) or before it (``"notebook"``).
         self.register_buffer("permutations", perms)
         self._build_indices()
         # Loading a state dict may replace ``permutations``: keep the derived indices in sync.
@@ -313,15 +333,23 @@ class RealNVP(nn.Module):
         pos[0] = torch.arange(dim, device=perms.device)
         for k in range(self.n_couplings):
             pos[k + 1] = pos[k][perms[k]]
-        self.register_buffer("_cond_index", pos[:-1, : self.half].contiguous(), persistent=False)
-        self.register_buffer("_out_index", pos[:-1, self.half :].contiguous(), persistent=False)
+        # Coupling k reads the frame before permutation k ("shared": coupling → permute) or after
+        # it ("notebook": permute → coupling); either way the output is in the last frame.
+        frames = pos[:-1] if self.permutation_kind == "shared" else pos[1:]
+        self.register_buffer("_cond_index", frames[:, : self.half].contiguous(), persistent=False)
+        self.register_buffer("_out_index", frames[:, self.half :].contiguous(), persistent=False)
         self.register_buffer("_final_index", pos[-1].contiguous(), persistent=False)
         self.register_buffer("_final_inverse", torch.argsort(pos[-1]), persistent=False)
 
     def extra_repr(self) -> str:
         return (
             f"dim={self.input_dim}, couplings={self.n_couplings}, hidden={self.hidden}, "
-            f"shift_only={self.shift_only}, permutation_seed={self.permutation_seed}"
+            f"shift_only={self.shift_only}, permutations={self.permutation_kind!r}"
+            + (
+                f", permutation_seed={self.permutation_seed}"
+                if self.permutation_kind == "shared"
+                else ""
+            )
         )
 
     def _shift_scale(self, k: int, x1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -364,14 +392,20 @@ class RealNVP(nn.Module):
         return u
 
     def forward_reference(self, x: torch.Tensor) -> torch.Tensor:
-        """The plain coupling → ``torch.cat`` → permute loop (slower); for tests and teaching."""
+        """The plain loop of couplings (``torch.cat``) and permutations, in the order that
+        ``permutations`` names (slower); for tests and teaching."""
         _check_input(x, self.input_dim, "RealNVP")
+        permute_first = self.permutation_kind == "notebook"
         h = x
         for k in range(self.n_couplings):
+            if permute_first:
+                h = h[:, self.permutations[k]]
             x1, x2 = h[:, : self.half], h[:, self.half :]
             shift, scale = self._shift_scale(k, x1)
             y2 = x2 + shift if scale is None else x2 * scale + shift
-            h = torch.cat([x1, y2], dim=1)[:, self.permutations[k]]
+            h = torch.cat([x1, y2], dim=1)
+            if not permute_first:
+                h = h[:, self.permutations[k]]
         return h
 
 

@@ -183,23 +183,45 @@ PAPER_SEEDS = 20  # "averaged over 20 runs" (§3); Fig. 1c and Fig. 4c are singl
 # Paper (§3, official notebook). The RealNVP is shift-only (additive, volume-preserving couplings),
 # init std 1e-4 so it starts at ≈ a fixed permutation; the bilinear critic follows the encoder's
 # out_dim automatically (100×100 for MLP/ConvNet codes, 392×392 for RealNVP/residual MLP).
+# Fresh permutations per encoder and seed, each block permute → coupling, as in the notebook
+# (encoders.RealNVP). The E1/E2 runs made before this setting existed used "shared" permutations;
+# their configs do not name it, so they keep their keys.
+_NOTEBOOK_PERMUTATIONS = {"permutations": "notebook"}
 PAPER_ENCODERS: dict[str, dict] = {
     "mlp": {"hidden": (300, 300), "out_dim": 100},
     "convnet": {"input_shape": (14, 28), "out_dim": 100},
     "residual_mlp": {"layers": 5, "init_std": 1e-4},
-    "realnvp": {"couplings": 30, "hidden": (512, 512), "shift_only": True, "init_std": 1e-4},
+    "realnvp": {
+        "couplings": 30,
+        "hidden": (512, 512),
+        "shift_only": True,
+        "init_std": 1e-4,
+        **_NOTEBOOK_PERMUTATIONS,
+    },
 }
 # Book: only the RealNVP is shrunk (30 × [512, 512] costs ≈186 ms/step on 2 cores).
 BOOK_ENCODERS: dict[str, dict] = {
     **PAPER_ENCODERS,
-    "realnvp": {"couplings": 10, "hidden": (256, 256), "shift_only": True, "init_std": 1e-4},
+    "realnvp": {
+        "couplings": 10,
+        "hidden": (256, 256),
+        "shift_only": True,
+        "init_std": 1e-4,
+        **_NOTEBOOK_PERMUTATIONS,
+    },
 }
 # Smoke: digits views are 32-d (a 4×8 half of an 8×8 image).
 SMOKE_ENCODERS: dict[str, dict] = {
     "mlp": {"hidden": (32,), "out_dim": 16},
     "convnet": {"input_shape": (4, 8), "out_dim": 16},
     "residual_mlp": {"layers": 2, "init_std": 1e-4},
-    "realnvp": {"couplings": 2, "hidden": (16, 16), "shift_only": True, "init_std": 1e-4},
+    "realnvp": {
+        "couplings": 2,
+        "hidden": (16, 16),
+        "shift_only": True,
+        "init_std": 1e-4,
+        **_NOTEBOOK_PERMUTATIONS,
+    },
 }
 ENCODER_SIZES = {"paper": PAPER_ENCODERS, "book": BOOK_ENCODERS, "smoke": SMOKE_ENCODERS}
 

@@ -40,6 +40,7 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -129,6 +130,34 @@ def _version(module: str) -> str:
         return "unknown"
 
 
+def cpu_model() -> str:
+    """The processor's model name (Linux ``/proc/cpuinfo``), else :func:`platform.processor`."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def torch_build() -> dict[str, str]:
+    """What decides torch's CPU arithmetic: the BLAS/LAPACK it was built with, whether oneDNN
+    (MKLDNN) is in, and the SIMD level its kernels dispatch to on this processor."""
+    import torch
+
+    config = torch.__config__.show()
+    wanted = ("BLAS_INFO", "LAPACK_INFO", "USE_MKLDNN", "USE_OPENMP")
+    out = {
+        name.lower(): value
+        for name, value in re.findall(r"(\w+)=([^,\n]*)", config)
+        if name in wanted
+    }
+    out["mkldnn_available"] = str(torch.backends.mkldnn.is_available())
+    out["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+    return out
+
+
 def environment_info(device: str) -> dict[str, Any]:
     """Versions, machine and git state recorded with every saved run."""
     import torch
@@ -150,7 +179,10 @@ def environment_info(device: str) -> dict[str, Any]:
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count(),
+            "cpu_model": cpu_model(),
             "torch_threads": torch.get_num_threads(),
+            "torch_interop_threads": torch.get_num_interop_threads(),
+            "torch_build": torch_build(),
             "cuda_device": (
                 torch.cuda.get_device_name(torch.device(device))  # cuda:N names device N
                 if str(device).startswith("cuda") and torch.cuda.is_available()

@@ -77,9 +77,50 @@ from .nn_init import apply_init
 if TYPE_CHECKING:
     from .results import ResultsStore
 
-#: TF/Keras Adam uses eps = 1e-7; torch's default is 1e-8. Everything else (betas 0.9/0.999, no
-#: weight decay) already matches, so we only override eps to follow the official code.
+#: The ε of Keras' Adam (``tf.keras.optimizers.Adam``), added to the bias-corrected √v̂ as in
+#: PyTorch: the ``adam="keras"`` setting, this project's default since its first runs. The official
+#: notebook used ``tf.train.AdamOptimizer`` instead (``adam="tf1"``, :class:`TF1Adam`). Betas
+#: 0.9/0.999 and no weight decay are common to all three.
 ADAM_EPS = 1e-7
+#: The ε of ``tf.train.AdamOptimizer`` (TF1), added to the *uncorrected* √v.
+TF1_ADAM_EPS = 1e-8
+#: The Adam variants a config may name (``RunConfig.adam``).
+ADAM_VARIANTS = ("keras", "tf1")
+
+
+class TF1Adam(torch.optim.Adam):
+    r"""``tf.train.AdamOptimizer`` (the official notebook's optimiser) on PyTorch's Adam.
+
+    TF1 updates :math:`\theta \leftarrow \theta - \alpha_t\, m_t / (\sqrt{v_t} + \hat\epsilon)` with
+    :math:`\alpha_t = \alpha \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)` and
+    :math:`\hat\epsilon = 10^{-8}` added to the *uncorrected* :math:`\sqrt{v_t}`. Dividing through by
+    :math:`\sqrt{1-\beta_2^t}` shows it is PyTorch's bias-corrected Adam with
+    :math:`\epsilon_t = \hat\epsilon / \sqrt{1 - \beta_2^t}`: about :math:`3.2\times10^{-7}` at the
+    first step, decaying to :math:`10^{-8}`. :meth:`step` sets that :math:`\epsilon_t` before each
+    update; :math:`t` is read from the optimiser's own state, so a resumed run continues the schedule.
+    """
+
+    def __init__(self, params, lr: float) -> None:
+        super().__init__(params, lr=lr, eps=TF1_ADAM_EPS)
+
+    def step(self, closure=None):  # type: ignore[override]
+        for group in self.param_groups:
+            t = 1 + next(
+                (int(self.state[p]["step"]) for p in group["params"] if "step" in self.state[p]), 0
+            )
+            group["eps"] = TF1_ADAM_EPS / math.sqrt(1.0 - group["betas"][1] ** t)
+        return super().step(closure)
+
+
+def make_adam(params, lr: float, variant: str = "keras") -> torch.optim.Adam:
+    """Adam as a run config names it: ``"keras"`` (ε = :data:`ADAM_EPS` on √v̂) or ``"tf1"``
+    (:class:`TF1Adam`)."""
+    variant = choose(variant, ADAM_VARIANTS, "adam")
+    return (
+        TF1Adam(params, lr) if variant == "tf1" else torch.optim.Adam(params, lr=lr, eps=ADAM_EPS)
+    )
+
+
 #: Inputs per evaluation for the Jacobian log-condition numbers (Fig. 2c uses 128).
 JACOBIAN_SAMPLES = 128
 #: ``mnist`` (top/bottom halves, 392 values each), ``cifar10`` (App. G: halves of 16 × 32 × 3 =
@@ -578,7 +619,7 @@ def train_multiview(
     g1, g2, critic = (built[name].to(device) for name in ("g1", "g2", "critic"))
     modules = (g1, critic) if g2 is g1 else (g1, g2, critic)
     params = [p for m in modules for p in m.parameters()]
-    optimizer = torch.optim.Adam(params, lr=config.lr, eps=ADAM_EPS)
+    optimizer = make_adam(params, config.lr, config.adam)
 
     train_gen = _stream_generator(seed, _STREAM_TRAIN)
     eval_gen = _stream_generator(seed, _STREAM_EVAL)
@@ -776,8 +817,8 @@ def train_adversarial(
     train, test = _load_data(config.dataset, data)
     built = build_models(config, seed, (train, test))
     g, classifier = built["g"].to(device), built["classifier"].to(device)
-    clf_opt = torch.optim.Adam(classifier.parameters(), lr=config.classifier_lr, eps=ADAM_EPS)
-    enc_opt = torch.optim.Adam(g.parameters(), lr=config.encoder_lr, eps=ADAM_EPS)
+    clf_opt = make_adam(classifier.parameters(), config.classifier_lr, config.adam)
+    enc_opt = make_adam(g.parameters(), config.encoder_lr, config.adam)
 
     train_gen = _stream_generator(seed, _STREAM_TRAIN)
     batches = EpochBatches(len(train), config.batch_size, train_gen)
@@ -887,7 +928,7 @@ def train_noniid(
     estimator = choose(config.estimator, ESTIMATORS, "estimator")
 
     critic = build_models(config, seed)["critic"].to(device)
-    optimizer = torch.optim.Adam(critic.parameters(), lr=config.lr, eps=ADAM_EPS)
+    optimizer = make_adam(critic.parameters(), config.lr, config.adam)
     train_gen = _stream_generator(seed, _STREAM_TRAIN)
     describe = {"estimator": estimator, "critic": "concat", "encoder": "none"}
     log = _LossLog(describe, f"lr={config.lr:g}")
@@ -959,7 +1000,7 @@ def train_supervised(
     train, test = _load_data(config.dataset, data)
     built = build_models(config, seed, (train, test))
     g, head = built["g"].to(device), built["classifier"].to(device)
-    optimizer = torch.optim.Adam([*g.parameters(), *head.parameters()], lr=config.lr, eps=ADAM_EPS)
+    optimizer = make_adam([*g.parameters(), *head.parameters()], config.lr, config.adam)
     train_gen = _stream_generator(seed, _STREAM_TRAIN)
     batches = EpochBatches(len(train), config.batch_size, train_gen)
     describe = {"estimator": "supervised", "critic": "linear head", "encoder": config.encoder}

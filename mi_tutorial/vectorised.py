@@ -73,7 +73,6 @@ from .estimators import ESTIMATORS, OBJECTIVES, estimate, training_objective
 from .train import (
     _STREAM_EVAL,
     _STREAM_TRAIN,
-    ADAM_EPS,
     EpochBatches,
     TrainingDiverged,
     _bar,
@@ -85,6 +84,7 @@ from .train import (
     _reported_bound,
     _stream_generator,
     build_models,
+    make_adam,
 )
 
 #: Encoders whose vectorised training is tested against the sequential trainer.
@@ -228,7 +228,7 @@ def train_noniid_seeds(
     estimator = choose(config.estimator, ESTIMATORS, "estimator")
     per_seed_models, stacks = stack_seed_models(config, seeds, device=device)
     stack = stacks["critic"]
-    optimizer = torch.optim.Adam(stack.parameters(), lr=config.lr, eps=ADAM_EPS)
+    optimizer = make_adam(stack.parameters(), config.lr, config.adam)
     gens = [_stream_generator(seed, _STREAM_TRAIN) for seed in seeds]
     describe = {"estimator": estimator, "critic": "concat", "encoder": "none"}
     logs = [_LossLog(describe, f"lr={config.lr:g}") for _ in seeds]
@@ -322,9 +322,7 @@ def train_multiview_seeds(
     per_seed_models, by_name = stack_seed_models(config, seeds, (train, test), device)
     g1s, g2s, critics = by_name["g1"], by_name["g2"], by_name["critic"]
     stacks = (g1s, critics) if shared else (g1s, g2s, critics)
-    optimizer = torch.optim.Adam(
-        [p for s in stacks for p in s.parameters()], lr=config.lr, eps=ADAM_EPS
-    )
+    optimizer = make_adam([p for s in stacks for p in s.parameters()], config.lr, config.adam)
 
     train_gens = [_stream_generator(seed, _STREAM_TRAIN) for seed in seeds]
     eval_gens = [_stream_generator(seed, _STREAM_EVAL) for seed in seeds]

@@ -270,6 +270,47 @@ def test_realnvp_fast_forward_equals_reference_loop():
         torch.testing.assert_close(g(x), g.forward_reference(x), atol=1e-6, rtol=1e-5)
 
 
+@pytest.mark.parametrize("permutations", ["notebook", "shared"])
+def test_realnvp_fast_forward_equals_reference_loop_for_each_order(permutations):
+    torch.manual_seed(2)
+    g = RealNVP(dim=12, couplings=4, hidden=(8,), init_std=0.3, permutations=permutations)
+    x = torch.randn(5, 12)
+    torch.testing.assert_close(g(x), g.forward_reference(x), atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(g.inverse(g(x)), x, atol=1e-5, rtol=1e-5)
+
+
+def test_realnvp_notebook_order_permutes_before_each_coupling():
+    """Block k is h ↦ coupling_k(h[:, π_k]), written out by hand for two couplings."""
+    torch.manual_seed(3)
+    g = RealNVP(dim=6, couplings=2, hidden=(4,), init_std=0.5, permutations="notebook")
+    x = torch.randn(3, 6)
+    h = x
+    for k in range(2):
+        h = h[:, g.permutations[k]]
+        h = torch.cat([h[:, :3], h[:, 3:] + g.nets[k](h[:, :3])], dim=1)
+    torch.testing.assert_close(g(x), h)
+    shared = RealNVP(dim=6, couplings=2, hidden=(4,), init_std=0.5, permutations="shared")
+    shared.load_state_dict(g.state_dict())  # same weights and permutations, other order
+    assert not torch.allclose(shared(x), h)
+
+
+def test_realnvp_notebook_permutations_differ_per_encoder_and_seed():
+    def pair(seed: int) -> tuple[RealNVP, RealNVP]:
+        torch.manual_seed(seed)
+        return tuple(
+            RealNVP(dim=20, couplings=3, hidden=(4,), permutations="notebook") for _ in "12"
+        )
+
+    g1, g2 = pair(0)
+    h1, _ = pair(0)
+    k1, _ = pair(1)
+    assert torch.equal(g1.permutations, h1.permutations)  # a seed fixes them
+    assert not torch.equal(g1.permutations, g2.permutations)  # each encoder its own
+    assert not torch.equal(g1.permutations, k1.permutations)  # each seed its own
+    with pytest.raises(ValueError, match="permutations"):
+        RealNVP(dim=20, couplings=1, hidden=(4,), permutations="nb")
+
+
 def test_realnvp_zero_weights_is_the_composed_permutation():
     g = RealNVP(dim=10, couplings=4, hidden=(8,), init_std=0.0, permutation_seed=3)
     x = torch.randn(5, 10)

@@ -67,7 +67,8 @@ def test_supervised_reference_trains_both_encoders_end_to_end(tmp_path):
 
 
 def test_paper_profile_matches_the_paper():
-    # E1: RealNVP 30 shift-only couplings × [512, 512], init std 1e-4, bilinear, both bounds.
+    # E1: RealNVP 30 shift-only couplings × [512, 512], init std 1e-4, bilinear, both bounds;
+    # the notebook's permutations (fresh per encoder and seed, permute → coupling).
     e1 = ex.get_configs("bijective", "paper")
     assert {c.estimator for c in e1} == {"infonce", "nwj"}
     for c in e1:
@@ -77,6 +78,7 @@ def test_paper_profile_matches_the_paper():
             "hidden": (512, 512),
             "shift_only": True,
             "init_std": 1e-4,
+            "permutations": "notebook",
         }
     # E2: one run, 4,001 steps, probe every 400, paper learning rates, 10:1, 1k warm-up.
     e2 = ex.get_configs("adversarial", "paper")[0]  # paper App. B first

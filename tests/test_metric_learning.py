@@ -119,10 +119,16 @@ def test_default_shared_encoder_leaves_the_key_unchanged():
     for config in ex.get_configs("critic-capacity", "book") + ex.get_configs("bijective", "paper"):
         data = config.to_dict()
         assert data["shared_encoder"] is False  # always a column
-        del data["shared_encoder"]
-        assert config.key() == _hash(data)  # ... but hashed as before the field existed
+        del data["shared_encoder"], data["adam"]
+        assert config.key() == _hash(data)  # ... but hashed as before the fields existed
         shared = config.replace(shared_encoder=True)
-        assert shared.key() != config.key() and shared.key() == _hash(shared.to_dict())
+        shared_data = shared.to_dict()
+        del shared_data["adam"]
+        assert shared.key() != config.key() and shared.key() == _hash(shared_data)
+        tf1 = config.replace(adam="tf1")
+        tf1_data = tf1.to_dict()
+        del tf1_data["shared_encoder"]
+        assert tf1.key() not in (config.key(), shared.key()) and tf1.key() == _hash(tf1_data)
 
 
 def test_configs_round_trip_with_and_without_the_new_field():

@@ -347,3 +347,29 @@ def test_mnist_mlp_bilinear_infonce_1k_steps():
     records = train_multiview(cfg, seed=0, progress=False)
     acc = _values(records, "accuracy")
     assert acc[1000] >= 0.85, acc.to_dict()
+
+
+def test_tf1_adam_matches_the_tf1_update_rule():
+    """θ ← θ − α√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + 1e-8), written out literally (TF1's AdamOptimizer)."""
+    from mi_tutorial.train import TF1Adam, make_adam
+
+    torch.manual_seed(0)
+    theta = torch.randn(5, dtype=torch.float64)
+    param = torch.nn.Parameter(theta.clone())
+    opt = TF1Adam([param], lr=1e-2)
+    m = torch.zeros_like(theta)
+    v = torch.zeros_like(theta)
+    ref = theta.clone()
+    for t in range(1, 8):
+        grad = torch.sin(3 * ref) * 1e-4  # small gradients: the ε term matters
+        param.grad = torch.sin(3 * param.detach()) * 1e-4
+        opt.step()
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        alpha = 1e-2 * math.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+        ref = ref - alpha * m / (v.sqrt() + 1e-8)
+        torch.testing.assert_close(param.detach(), ref, rtol=1e-10, atol=1e-12)
+    keras = make_adam([torch.nn.Parameter(theta.clone())], 1e-2, "keras")
+    assert keras.param_groups[0]["eps"] == 1e-7 and not isinstance(keras, TF1Adam)
+    with pytest.raises(ValueError, match="adam"):
+        make_adam([param], 1e-2, "tf2")
