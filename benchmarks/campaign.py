@@ -61,10 +61,13 @@ def _jobs(experiment: str, seeds, *, slot="gpu", force=False, changes=(), **wher
 
 
 def fidelity_plan() -> list[Job]:
-    """The fidelity issue's extra paper-profile seeds and re-made dirty-tree runs, dearest first
-    (E1/E2 are not here: a RealNVP step is launch-bound on a GPU and 21k of them do not fit one
-    borrowed slot)."""
+    """The fidelity issue's paper-profile runs: the faithful-RealNVP E1/E2 runs first (seed 0 of
+    E1, which may not fit one borrowed slot, and E2's paper setting at 3 seeds plus each notebook
+    setting once), then the extra seeds and re-made dirty-tree runs, dearest first."""
     return [
+        *_jobs("bijective", [0]),
+        *_jobs("adversarial", [0, 1, 2], classifier_lr=1e-4),
+        *_jobs("adversarial", [0], classifier_lr=1e-3),
         *_jobs("encoder-vs-estimator", range(3, 5), encoder="convnet"),
         *_jobs("supervised", [0], force=True, encoder="convnet"),
         *_jobs("supervised", [3, 4], encoder="convnet"),
