@@ -91,7 +91,24 @@ def fidelity_plan() -> list[Job]:
     ]
 
 
-PLANS = {"fidelity": fidelity_plan}
+def local_plan() -> list[Job]:
+    """What two CPU cores can do in a few hours, cheapest first (so the most runs land): the
+    fidelity plan without E1/E2 and the E5 ConvNet runs."""
+    dear = ("bijective", "adversarial")
+    jobs = [j for j in fidelity_plan() if j.experiment not in dear]
+    jobs = [j for j in jobs if not (j.experiment == "encoder-vs-estimator" and j.slot == "gpu")]
+    order = ("noniid", "supervised-mlp", "encoder-vs-estimator", "critic-capacity", "residual")
+
+    def rank(job: Job) -> int:
+        name = job.experiment
+        if name == "supervised":
+            return 1 if job.slot == "any" else len(order)
+        return order.index(name)
+
+    return sorted(jobs, key=rank)
+
+
+PLANS = {"fidelity": fidelity_plan, "local": local_plan}
 JOB_SLOTS = ("gpu", "cpu", "any")
 
 
