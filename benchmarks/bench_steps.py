@@ -1,7 +1,7 @@
 """Benchmark: ms per training step for every encoder × critic against a matmul roofline, the
 evaluation overhead of `paper`-profile runs, seed-vectorised training, and the book's chapter times.
 
-**Steps.** One step is what :func:`mi_tutorial.train.train_multiview` does per update: two encoders on
+**Steps.** One step is what :func:`mi_tutorial.training.train_multiview` does per update: two encoders on
 the two 392-d views of a batch of 128, the critic's K×K score matrix, :math:`-I_{NCE}` backward and
 an Adam update (eps 1e-7, as in train.py). Timings are the median (and the minimum) over ``--reps``
 steps after a few warm-up steps. Inputs are uniform random views (the cost does not depend on the
@@ -22,7 +22,7 @@ evaluations = ``eval_every`` × ms/step from the step table. Overhead = evaluati
 evaluation) over every config of the experiment at the ``paper`` profile (target ≤ 20 %). E6 has no
 separate evaluation (it records the training batch's bound).
 
-**Seed-vectorised training** (:mod:`mi_tutorial.vectorised`): S seeds trained one after another
+**Seed-vectorised training** (:mod:`mi_tutorial.training.vectorised`): S seeds trained one after another
 with the sequential trainer vs all S in one vmapped computation, for E6's critic and the paper's MLP
 encoders + bilinear critic. Per-step times are differenced, ``(t(N) - t(N0)) / (N - N0)``, so the
 set-up and the step-0 evaluation cancel; speed-up = sequential ÷ vectorised.
@@ -64,7 +64,7 @@ from mi_tutorial.experiments import (
     experiment_ids,
     get_configs,
 )
-from mi_tutorial.train import ADAM_EPS
+from mi_tutorial.training import ADAM_EPS
 
 BATCH = 128
 VIEW_DIM = 392
@@ -372,8 +372,8 @@ def _per_step_seconds(run, config, n_short: int, n_long: int, *args) -> float:
 
 
 def vectorised_speedups(quick: bool) -> dict:
-    from mi_tutorial.train import train_multiview, train_noniid
-    from mi_tutorial.vectorised import train_multiview_seeds, train_noniid_seeds
+    from mi_tutorial.training import train_multiview, train_noniid
+    from mi_tutorial.training.vectorised import train_multiview_seeds, train_noniid_seeds
 
     n_short, n_long = (10, 70) if quick else (20, 320)
     noniid = get_configs("noniid", "paper")[0]
@@ -420,7 +420,7 @@ def vectorised_speedups(quick: bool) -> dict:
 
 def noniid_step_ms(quick: bool) -> float:
     """Sequential E6 ms/step (paper config), differenced like the vectorised timings."""
-    from mi_tutorial.train import train_noniid
+    from mi_tutorial.training import train_noniid
 
     config = get_configs("noniid", "paper")[0]
     n_short, n_long = (10, 110) if quick else (20, 520)
@@ -527,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
                 "paper_profile": costs,
             }
     if "vectorised" in sections:
-        print("\nseed-vectorised training vs sequential seeds (mi_tutorial.vectorised):")
+        print("\nseed-vectorised training vs sequential seeds (mi_tutorial.training.vectorised):")
         report["vectorised"] = vectorised_speedups(args.quick)
     if "book" in sections:
         print("\nbook execution per chapter (_build/execution.json):")

@@ -34,15 +34,15 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 from scipy import stats
 
-from mi_tutorial.estimation import (
+from mi_tutorial.plotting import smooth, use_book_style
+from mi_tutorial.synthetic import DEFAULT_NU, rho_for, sample_task, student_t_mi
+from mi_tutorial.training.estimation import (
     DEFAULT_CRITIC_KWARGS,
     STAIRCASE,
     EstimationConfig,
     error_table,
     run_grid,
 )
-from mi_tutorial.plotting import smooth, use_book_style
-from mi_tutorial.synthetic import DEFAULT_NU, rho_for, sample_task, student_t_mi
 
 use_book_style()
 
@@ -207,7 +207,7 @@ glue("ch2_task_steps", BUDGET["task_steps"], display=False)
 # correlated Gaussian coordinates, $y = \rho x + \sqrt{1-\rho^2}\,\eta$, whose MI
 # $-\frac d2 \log(1-\rho^2)$ (chapter 1) is stepped up during training: 2, 4, 6, 8 and 10 nats.
 # Each step draws a fresh batch of $K$ = {glue:text}`ch2_k` pairs, records the estimate on that
-# batch and takes one Adam step on the critic. The loop lives in `mi_tutorial.estimation`:
+# batch and takes one Adam step on the critic. The loop lives in `mi_tutorial.training.estimation`:
 #
 # ```{literalinclude} ../mi_tutorial/estimation.py
 # :pyobject: train_estimator

@@ -39,7 +39,7 @@ from mi_tutorial.encoders import make_encoder
 from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES
 from mi_tutorial.evaluation import linear_probe, pixel_baseline
 from mi_tutorial.plotting import plot_curves, plot_percentile_bands, use_book_style
-from mi_tutorial.train import train_multiview
+from mi_tutorial.training import train_multiview
 
 use_book_style()
 
@@ -931,7 +931,7 @@ ledger.paper_profile_claims("residual").style.hide(axis="index")
 #
 # 1. Re-run experiment 1 with `critic="separable"` or `"concat"` (build the configs with
 #    `experiments.get_configs("bijective", PROFILE)` and `.replace(...)`, then
-#    `mi_tutorial.train.run_config`). Does the accuracy gain depend on the critic?
+#    `mi_tutorial.training.run_config`). Does the accuracy gain depend on the critic?
 # 2. Replace the linear probe by a small MLP classifier on the codes of experiment 2. Is the
 #    adversarially trained encoder still bad? What does this say about "linear evaluation" as the
 #    measure of representation quality?

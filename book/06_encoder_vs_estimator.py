@@ -79,7 +79,7 @@ def verdict(ok: bool) -> str:
 # $\log K$ = {glue:text}`ch6_log_k:.2f` nats, so $I_{NCE}$ can reach them; the gradient of
 # {eq}`eq-ch6-lt` pushes the bound up while it is below $t$ and down once it overshoots. In the
 # training loop this is one line: with a target, the loss is `(batch_bound - target).abs()` instead
-# of the negative bound (`mi_tutorial.train.train_multiview`).
+# of the negative bound (`mi_tutorial.training.train_multiview`).
 #
 # ## Two encoders of similar size
 #

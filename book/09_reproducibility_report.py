@@ -29,7 +29,7 @@ from myst_nb import glue
 from mi_tutorial import experiments, ledger
 from mi_tutorial.coverage import coverage
 from mi_tutorial.plotting import use_book_style
-from mi_tutorial.results import ResultsStore
+from mi_tutorial.runs import ResultsStore
 
 use_book_style()
 pd.set_option("display.max_colwidth", 80)

@@ -272,7 +272,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .data import DataError
     from .experiments import describe, final_summary, format_summary, profile_deviations, run
-    from .results import CorruptResultError, ResultsStore, ResultsStoreError
+    from .runs import CorruptResultError, ResultsStore, ResultsStoreError
 
     if args.device.startswith("cuda"):
         import torch
@@ -284,7 +284,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    from .train import TrainingDiverged
+    from .training import TrainingDiverged
 
     store = ResultsStore(args.results)
     print(describe(args.experiment))
@@ -355,8 +355,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .coverage import coverage
     from .data import DataError
     from .experiments import stored_records
+    from .fileio import atomic_write
     from .ledger import VERDICTS, compute_baselines, evaluate_claims, ledger_markdown
-    from .results import CorruptResultError, ResultsStore, atomic_write
+    from .runs import CorruptResultError, ResultsStore
 
     store = ResultsStore(args.results)
     try:

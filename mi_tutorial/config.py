@@ -1,6 +1,6 @@
 """Run configurations: frozen dataclasses, one per kind of training run.
 
-A run is a pure function of ``(config, seed)`` → tidy records (see :mod:`mi_tutorial.train`), so a
+A run is a pure function of ``(config, seed)`` → tidy records (see :mod:`mi_tutorial.training`), so a
 config holds *everything* that changes the result and nothing that does not (the device, progress
 bars and file paths are passed separately). Configs are hashable and serialise to plain JSON, which
 is what the results store keys its cache on.
@@ -47,7 +47,7 @@ class RunConfig:
     batch_size: int = 128
     lr: float = 1e-4
     #: "keras" (ε = 1e-7 on the bias-corrected √v̂; every stored run) or "tf1" (the official
-    #: notebook's ``tf.train.AdamOptimizer``): see :func:`mi_tutorial.train.make_adam`.
+    #: notebook's ``tf.train.AdamOptimizer``): see :func:`mi_tutorial.training.make_adam`.
     adam: str = "keras"
 
     def __post_init__(self) -> None:

@@ -58,7 +58,7 @@ from .config import (
     RunConfig,
     SupervisedConfig,
 )
-from .results import RECORD_COLUMNS, ResultsStore, RunFn, run_sweep
+from .runs import RECORD_COLUMNS, ResultsStore, RunFn, run_sweep
 
 
 @dataclass(frozen=True)
@@ -687,7 +687,7 @@ def run(
 
     ``seeds``: a count ``n`` (seeds 0 … n-1), a list of seeds, or ``None`` for
     :func:`default_seeds`. Returns tidy records with the config fields and ``seed`` as columns.
-    ``keep_models``: also store the trained weights (see :func:`mi_tutorial.results.run_sweep`).
+    ``keep_models``: also store the trained weights (see :func:`mi_tutorial.runs.run_sweep`).
     """
     configs = get_configs(experiment, profile)
     seeds = default_seeds(experiment, profile) if seeds is None else check_seeds(seeds)
@@ -716,7 +716,7 @@ def stored_records(
     reported with its three seeds. Runs stored under configs the code no longer builds (cache keys
     of an older version) are left out, so they cannot mix with current ones. Returns tidy records
     with the config fields and ``seed`` as columns (like :func:`run`); an empty frame if nothing
-    is stored. Raises :class:`mi_tutorial.results.CorruptResultError` for a damaged stored run.
+    is stored. Raises :class:`mi_tutorial.runs.CorruptResultError` for a damaged stored run.
     """
     profile = _profile(profile)
     store = store if store is not None else ResultsStore()

@@ -2,7 +2,7 @@
 
 Each :class:`Claim` carries the paper's statement, figure, value (with its source tag from the
 project's paper spec: [T] text, [Fig] read off a figure, [D] derived) and a *check*: a function of
-the tidy records (see :mod:`mi_tutorial.train`) that returns our value (one number per seed) and a
+the tidy records (see :mod:`mi_tutorial.training`) that returns our value (one number per seed) and a
 verdict. :func:`evaluate_claims` runs every check and returns the ledger table — generated, never
 typed. Verdicts:
 
@@ -31,7 +31,7 @@ import pandas as pd
 
 from .estimators import PAPER_ESTIMATOR_NAMES
 from .experiments import ADVERSARIAL_SETTINGS, adversarial_settings, stored_records
-from .results import ResultsStore
+from .runs import ResultsStore
 
 VERDICTS = ("reproduced", "partially", "not reproduced", "not run")
 LOG_128 = math.log(128)

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 import torch
 
-import mi_tutorial.train as train_module
-from mi_tutorial.checkpoint import CheckpointMismatch, checkpoint_summary, load_checkpoint
+import mi_tutorial.training.multiview as train_module
 from mi_tutorial.config import MultiViewConfig
-from mi_tutorial.results import ResultsStore, run_sweep
-from mi_tutorial.train import run_config, train_multiview
+from mi_tutorial.runs import ResultsStore, run_sweep
+from mi_tutorial.training import run_config, train_multiview
+from mi_tutorial.training.checkpoint import CheckpointMismatch, checkpoint_summary, load_checkpoint
 
 SMALL = {"hidden": (32,), "out_dim": 16}
 NO_CLOCK = ["step", "metric", "value"]

@@ -14,7 +14,7 @@ from mi_tutorial import data
 from mi_tutorial import experiments as ex
 from mi_tutorial.config import PROFILES
 from mi_tutorial.encoders import ConvNetEncoder, count_parameters, make_encoder
-from mi_tutorial.results import ResultsStore
+from mi_tutorial.runs import ResultsStore
 
 CIFAR_IDS = ["critic-capacity-cifar", "encoder-vs-estimator-cifar"]
 
@@ -149,15 +149,15 @@ def test_a_damaged_folder_is_reported_not_replaced(tmp_path, monkeypatch):
 
 
 def test_training_code_resolves_the_cifar10_dataset_name(tmp_path, monkeypatch, fake_torchvision):
-    from mi_tutorial import train
+    from mi_tutorial.training import loop as train
 
     assert "cifar10" in train.DATASETS
     monkeypatch.setenv("MI_TUTORIAL_DATA", str(tmp_path))
     (tmp_path / data.CIFAR10_DIR).mkdir()
-    tr, te = train._load_data("cifar10", None)
+    tr, te = train.load_data("cifar10", None)
     assert (tr.top.shape[1], te.bottom.shape[1], len(tr), len(te)) == (1536, 1536, 40, 20)
     with pytest.raises(ValueError, match="Did you mean 'cifar10'"):
-        train._load_data("cifar", None)
+        train.load_data("cifar", None)
 
 
 # ---------------------------------------------------------------- the ConvNet on CIFAR halves
@@ -254,7 +254,7 @@ def test_cifar_paper_configs_train_on_cifar_shaped_data():
         for c in ex.get_configs("encoder-vs-estimator-cifar", "paper")
         if c.encoder == "convnet" and c.target == 4.0 and c.estimator == "infonce"
     ).replace(steps=3, eval_every=2, batch_size=16, eval_batches=1)
-    from mi_tutorial.train import run_config
+    from mi_tutorial.training import run_config
 
     train = data.cifar10_views_from_arrays(fake_images(48, 3), np.arange(48) % 10)
     test = data.cifar10_views_from_arrays(fake_images(32, 4), np.arange(32) % 10)

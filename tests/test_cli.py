@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import mi_tutorial.data as data_module
-import mi_tutorial.results as results_module
+import mi_tutorial.runs.sweep as sweep_module
 from mi_tutorial.cli import main
 from mi_tutorial.experiments import experiment_ids
 
@@ -22,7 +22,7 @@ def fake_run_config(config, seed, *, device="cpu", progress=True, data=None):
 
 @pytest.fixture
 def fake_training(monkeypatch):
-    monkeypatch.setattr(results_module, "_default_run_fn", lambda: fake_run_config)
+    monkeypatch.setattr(sweep_module, "_default_run_fn", lambda: fake_run_config)
 
 
 def test_list_shows_every_experiment_and_profile(capsys):
@@ -183,7 +183,7 @@ def test_data_cifar10_command(tmp_path, capsys, monkeypatch):
 def _store_runs(root, experiment, profile, accuracy_by_critic, seeds=(0, 1)):
     """Stored runs of every current config of ``experiment``; final accuracy per critic."""
     from mi_tutorial.experiments import get_configs
-    from mi_tutorial.results import ResultsStore
+    from mi_tutorial.runs import ResultsStore
 
     store = ResultsStore(root)
     for config in get_configs(experiment, profile):

@@ -7,7 +7,7 @@ import pytest
 
 from mi_tutorial import experiments as ex
 from mi_tutorial.config import PROFILES, MultiViewConfig
-from mi_tutorial.results import ResultsStore
+from mi_tutorial.runs import ResultsStore
 
 
 @pytest.mark.parametrize("profile", PROFILES)

@@ -9,7 +9,7 @@ import pytest
 
 from mi_tutorial import experiments as ex
 from mi_tutorial.config import PROFILES, AdversarialConfig, MultiViewConfig, NonIIDConfig
-from mi_tutorial.results import ResultsStore
+from mi_tutorial.runs import ResultsStore
 
 IDS = [
     "bijective",

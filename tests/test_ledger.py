@@ -176,7 +176,7 @@ def test_noniid_verdicts():
 
 def test_paper_profile_claims_read_only_the_stored_paper_runs(tmp_path):
     from mi_tutorial.experiments import get_configs
-    from mi_tutorial.results import ResultsStore
+    from mi_tutorial.runs import ResultsStore
 
     store = ResultsStore(tmp_path)
     columns = ["claim", "statement", "paper", "ours", "seeds", "what ours measures", "verdict"]

@@ -18,8 +18,8 @@ from mi_tutorial import experiments as ex
 from mi_tutorial.config import PROFILES, MultiViewConfig, config_from_dict
 from mi_tutorial.data import digits_views
 from mi_tutorial.encoders import make_encoder
-from mi_tutorial.results import ResultsStore
-from mi_tutorial.train import train_multiview
+from mi_tutorial.runs import ResultsStore
+from mi_tutorial.training import train_multiview
 
 
 def scores(k: int, seed: int = 0, scale: float = 3.0) -> torch.Tensor:

@@ -39,7 +39,8 @@ import pandas as pd
 import pytest
 import torch
 
-import mi_tutorial.results as results_module
+import mi_tutorial.runs.store as results_module
+import mi_tutorial.runs.sweep as sweep_module
 from mi_tutorial import experiments as ex
 from mi_tutorial._validation import check_seeds
 from mi_tutorial.cli import main
@@ -49,13 +50,13 @@ from mi_tutorial.data import add_shared_noise, rho_for_mi
 from mi_tutorial.encoders import make_encoder
 from mi_tutorial.estimators import estimate
 from mi_tutorial.nn_init import apply_init
-from mi_tutorial.results import (
+from mi_tutorial.runs import (
     CorruptResultError,
     ResultsStore,
     ResultsStoreError,
     run_sweep,
 )
-from mi_tutorial.train import run_config
+from mi_tutorial.training import run_config
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = MultiViewConfig(
@@ -226,7 +227,7 @@ def test_unwritable_results_folder_fails_before_any_training(tmp_path):
 
 def test_cli_unwritable_results_folder_exits_1_without_traceback(tmp_path, monkeypatch, capsys):
     run = CountingRun()
-    monkeypatch.setattr(results_module, "_default_run_fn", lambda: run)
+    monkeypatch.setattr(sweep_module, "_default_run_fn", lambda: run)
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     argv = ["run", "noniid", "--profile", "smoke", "--results", str(blocker), "--quiet"]

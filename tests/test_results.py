@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from mi_tutorial.config import MultiViewConfig, NonIIDConfig, config_from_dict
-from mi_tutorial.results import (
+from mi_tutorial.runs import (
     RESULTS_ENV,
     CorruptResultError,
     ResultsStore,
@@ -273,7 +273,7 @@ def _other_process_runs(store, config, seed, *, stores_it: bool, hold_s: float =
     second process would take), holds it ``hold_s`` seconds and stores the run if asked to."""
     import threading
 
-    from mi_tutorial.results import _locked
+    from mi_tutorial.fileio import locked as _locked
 
     claimed = threading.Event()
 
@@ -330,7 +330,7 @@ def test_parallel_sweep_matches_sequential(tmp_path):
 def test_provenance_names_the_cuda_device_that_ran(monkeypatch):
     import torch
 
-    from mi_tutorial.results import environment_info
+    from mi_tutorial.provenance import environment_info
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda d: f"gpu {torch.device(d).index}")

@@ -10,8 +10,8 @@ import torch
 
 from mi_tutorial import experiments as ex
 from mi_tutorial.data import digits_views
-from mi_tutorial.results import CorruptResultError, ResultsStore, run_sweep
-from mi_tutorial.train import build_models, run_config, trained_models
+from mi_tutorial.runs import CorruptResultError, ResultsStore, run_sweep, trained_models
+from mi_tutorial.training import build_models, run_config
 
 
 @pytest.fixture(scope="module")

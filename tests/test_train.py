@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 import torch
 
-import mi_tutorial.train as train_module
+import mi_tutorial.training.loop as loop_module
+import mi_tutorial.training.multiview as train_module
 from mi_tutorial.config import AdversarialConfig, MultiViewConfig, NonIIDConfig
 from mi_tutorial.data import TwoViews, digits_views
-from mi_tutorial.train import (
+from mi_tutorial.training import (
     EpochBatches,
     TrainingDiverged,
     run_config,
@@ -186,6 +187,7 @@ def test_js_trained_estimators_report_their_own_bound(monkeypatch):
         return original(name, scores)
 
     monkeypatch.setattr(train_module, "estimate", counting)
+    monkeypatch.setattr(loop_module, "estimate", counting)  # the training-batch bound's
     records = train_multiview(_mv(estimator="js", steps=3, eval_batches=1), seed=0, progress=False)
     assert calls == ["js"] * 4  # 1 test batch at step 0 + 3 training batches
     assert np.isfinite(_values(records, "bound")).all()
@@ -351,7 +353,7 @@ def test_mnist_mlp_bilinear_infonce_1k_steps():
 
 def test_tf1_adam_matches_the_tf1_update_rule():
     """θ ← θ − α√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + 1e-8), written out literally (TF1's AdamOptimizer)."""
-    from mi_tutorial.train import TF1Adam, make_adam
+    from mi_tutorial.training import TF1Adam, make_adam
 
     torch.manual_seed(0)
     theta = torch.randn(5, dtype=torch.float64)

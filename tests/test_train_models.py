@@ -13,7 +13,7 @@ from mi_tutorial import experiments as ex
 from mi_tutorial.data import digits_views
 from mi_tutorial.encoders import RealNVP, make_encoder
 from mi_tutorial.evaluation import jacobian_log_condition
-from mi_tutorial.train import train_multiview
+from mi_tutorial.training import train_multiview
 
 
 @pytest.fixture(scope="module")

@@ -65,27 +65,27 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from ._validation import check_seeds, choose
-from .config import MultiViewConfig, NonIIDConfig, RunConfig
-from .critics import ConcatCritic
-from .data import TwoViews, add_shared_noise, noniid_batch
-from .estimators import ESTIMATORS, OBJECTIVES, estimate, training_objective
-from .train import (
-    _STREAM_EVAL,
-    _STREAM_TRAIN,
+from .._validation import check_seeds, choose
+from ..config import MultiViewConfig, NonIIDConfig, RunConfig
+from ..critics import ConcatCritic
+from ..data import TwoViews, add_shared_noise, noniid_batch
+from ..estimators import ESTIMATORS, OBJECTIVES, training_objective
+from .loop import (
+    STREAM_EVAL,
+    STREAM_TRAIN,
     EpochBatches,
+    LossLog,
+    Records,
     TrainingDiverged,
-    _bar,
-    _evaluate_multiview,
-    _load_data,
-    _LossLog,
-    _Records,
-    _records_frame,
-    _reported_bound,
-    _stream_generator,
-    build_models,
-    make_adam,
+    load_data,
+    progress_bar,
+    records_frame,
+    reported_bound,
+    stream_generator,
 )
+from .multiview import evaluate_multiview, multiview_loss
+from .optim import make_adam
+from .runner import build_models
 
 #: Encoders whose vectorised training is tested against the sequential trainer.
 VECTORISED_ENCODERS: tuple[str, ...] = ("mlp",)
@@ -229,9 +229,9 @@ def train_noniid_seeds(
     per_seed_models, stacks = stack_seed_models(config, seeds, device=device)
     stack = stacks["critic"]
     optimizer = make_adam(stack.parameters(), config.lr, config.adam)
-    gens = [_stream_generator(seed, _STREAM_TRAIN) for seed in seeds]
+    gens = [stream_generator(seed, STREAM_TRAIN) for seed in seeds]
     describe = {"estimator": estimator, "critic": "concat", "encoder": "none"}
-    logs = [_LossLog(describe, f"lr={config.lr:g}") for _ in seeds]
+    logs = [LossLog(describe, f"lr={config.lr:g}") for _ in seeds]
     rec_steps: list[int] = []
     rec_elapsed: list[float] = []
     bounds: list[list] = [[] for _ in seeds]
@@ -240,10 +240,10 @@ def train_noniid_seeds(
     def per_seed(params, buffers, x, y):
         scores = stack.functional(params, buffers, x, y)
         objective = training_objective(estimator, scores)
-        return -objective, _reported_bound(estimator, scores, objective)
+        return -objective, reported_bound(estimator, scores, objective)
 
     losses_and_bounds = vmap(per_seed)
-    bar = _bar(config.steps, progress, f"non-iid x{len(seeds)} seeds {estimator}")
+    bar = progress_bar(config.steps, progress, f"non-iid x{len(seeds)} seeds {estimator}")
     start = time.perf_counter()
     try:
         for step in range(config.steps):
@@ -274,7 +274,7 @@ def train_noniid_seeds(
             models[seed] = {"critic": stack.load_into(i, per_seed_models[i]["critic"])}
     n = len(rec_steps)
     return {
-        seed: _records_frame(rec_steps, ["bound"] * n, bounds[i], rec_elapsed)
+        seed: records_frame(rec_steps, ["bound"] * n, bounds[i], rec_elapsed)
         for i, seed in enumerate(seeds)
     }
 
@@ -311,7 +311,7 @@ def train_multiview_seeds(
     seeds = check_seeds(seeds)
     device = torch.device(device)
     estimator = choose(config.estimator, OBJECTIVES, "estimator")
-    train, test = _load_data(config.dataset, data)
+    train, test = load_data(config.dataset, data)
     if config.shared_encoder and train.top.shape[1] != train.bottom.shape[1]:
         raise ValueError("shared_encoder=True needs views of equal size.")
     if len(test) < config.batch_size:
@@ -324,13 +324,13 @@ def train_multiview_seeds(
     stacks = (g1s, critics) if shared else (g1s, g2s, critics)
     optimizer = make_adam([p for s in stacks for p in s.parameters()], config.lr, config.adam)
 
-    train_gens = [_stream_generator(seed, _STREAM_TRAIN) for seed in seeds]
-    eval_gens = [_stream_generator(seed, _STREAM_EVAL) for seed in seeds]
+    train_gens = [stream_generator(seed, STREAM_TRAIN) for seed in seeds]
+    eval_gens = [stream_generator(seed, STREAM_EVAL) for seed in seeds]
     batches = [EpochBatches(len(train), config.batch_size, g) for g in train_gens]
     describe = {"estimator": estimator, "critic": config.critic, "encoder": config.encoder}
     lr_hint = f"lr={config.lr:g}"
-    logs = [_LossLog(describe, lr_hint) for _ in seeds]
-    records = [_Records() for _ in seeds]
+    logs = [LossLog(describe, lr_hint) for _ in seeds]
+    records = [Records() for _ in seeds]
     noise, target = config.noise_std, config.target
 
     def sync(i: int) -> tuple[nn.Module, nn.Module, nn.Module]:
@@ -345,7 +345,7 @@ def train_multiview_seeds(
     def evaluate(i: int, step: int, elapsed: float) -> None:
         """train_multiview's evaluation for seed i (same calls, same eval stream)."""
         try:
-            _evaluate_multiview(
+            evaluate_multiview(
                 config,
                 estimator,
                 sync(i),
@@ -365,14 +365,12 @@ def train_multiview_seeds(
 
     def per_seed(p1, b1, p2, b2, pc, bc, x1, x2):
         scores = critics.functional(pc, bc, g1s.functional(p1, b1, x1), g2s.functional(p2, b2, x2))
-        if target is None:
-            objective = training_objective(estimator, scores)
-            return -objective, _reported_bound(estimator, scores, objective)
-        batch_bound = estimate(estimator, scores)
-        return (batch_bound - target).abs(), batch_bound.detach()
+        return multiview_loss(estimator, scores, target)
 
     losses_and_bounds = vmap(per_seed)
-    bar = _bar(config.steps, progress, f"{config.encoder}+{config.critic} x{len(seeds)} seeds")
+    bar = progress_bar(
+        config.steps, progress, f"{config.encoder}+{config.critic} x{len(seeds)} seeds"
+    )
     start = time.perf_counter()
     try:
         for step in range(config.steps):

@@ -31,7 +31,8 @@ from typing import Any
 
 import torch
 
-from .config import RunConfig
+from ..config import RunConfig
+from ..fileio import atomic_write
 
 #: Bumped if the layout of a checkpoint changes (an older one is then refused, not misread).
 CHECKPOINT_FORMAT = 1
@@ -69,7 +70,6 @@ def save_checkpoint(
     path: str | os.PathLike, config: RunConfig, seed: int, state: TrainingState
 ) -> None:
     """Write ``state`` of run ``(config, seed)`` to ``path`` atomically."""
-    from .results import atomic_write
 
     payload = {
         "format": CHECKPOINT_FORMAT,
