@@ -14,7 +14,7 @@ all: test book
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[book,dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[book,dev,cluster]'
 	@touch $(STAMP)
 
 venv: $(STAMP)

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from mi_tutorial.data import gaussian_mi, gaussian_pairs, rho_for_mi
 from mi_tutorial.plotting import use_book_style
+from mi_tutorial.synthetic import gaussian_mi, gaussian_pairs, rho_for_mi
 
 use_book_style()
 

@@ -167,7 +167,7 @@ for ax, (experiment_id, metric, derived) in zip(axes.flat, PANELS, strict=False)
             steps, vals = zip(*pts, strict=True)
             ax.plot(steps, vals, ls="none", marker="D", ms=4, color="0.3", label="paper")
     if experiment_id == "noniid":
-        from mi_tutorial.data import noniid_true_mi
+        from mi_tutorial.synthetic import noniid_true_mi
 
         ax.axhline(noniid_true_mi(), color="0.3", ls="--", lw=1)
     per_config = rows.groupby("config_key")["seed"].nunique()  # seeds differ while runs are missing

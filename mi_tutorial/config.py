@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from . import registry
 from ._validation import check_float, check_int, choose
 
 PROFILES = ("smoke", "book", "paper")
@@ -56,7 +57,7 @@ class RunConfig:
         check_int(self.batch_size, "batch_size", minimum=2)
         if check_float(self.lr, "lr") <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}.")
-        choose(self.adam, ("keras", "tf1"), "adam")
+        choose(self.adam, ("keras", "tf1"), "adam")  # training.optim.ADAM_VARIANTS
 
     def to_dict(self) -> dict[str, Any]:
         out = {"kind": self.kind}
@@ -115,6 +116,10 @@ class MultiViewConfig(RunConfig):
         object.__setattr__(self, "encoder_kwargs", _freeze(self.encoder_kwargs))
         object.__setattr__(self, "critic_kwargs", _freeze(self.critic_kwargs))
         check_float(self.noise_std, "noise_std", minimum=0.0)
+        registry.ENCODERS.check(self.encoder)
+        registry.CRITICS.check(self.critic)
+        registry.ESTIMATORS.check(self.estimator)
+        registry.DATASETS.check(self.dataset)
         if self.target is not None:
             check_float(self.target, "target t", minimum=0.0)
 
@@ -138,6 +143,8 @@ class AdversarialConfig(RunConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "encoder_kwargs", _freeze(self.encoder_kwargs))
+        registry.ENCODERS.check(self.encoder)
+        registry.DATASETS.check(self.dataset)
         check_int(self.classifier_steps, "classifier_steps", minimum=1)
         check_int(self.warmup_steps, "warmup_steps", minimum=0)
 
@@ -155,6 +162,10 @@ class NonIIDConfig(RunConfig):
     layers: int = 5
     init: str = "glorot"
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        registry.ESTIMATORS.check(self.estimator)
+
 
 @dataclass(frozen=True)
 class SupervisedConfig(RunConfig):
@@ -170,6 +181,8 @@ class SupervisedConfig(RunConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "encoder_kwargs", _freeze(self.encoder_kwargs))
+        registry.ENCODERS.check(self.encoder)
+        registry.DATASETS.check(self.dataset)
 
 
 CONFIG_KINDS: dict[str, type[RunConfig]] = {

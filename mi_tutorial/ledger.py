@@ -480,7 +480,7 @@ def _needs_cifar10(check: Check, experiment: str) -> Check:
 
 
 def _e6_noniid(records: pd.DataFrame, baselines: dict) -> Outcome:
-    from .data import noniid_true_mi
+    from .synthetic import noniid_true_mi
 
     rows = _select(records, "noniid", "bound")
     if rows.empty:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import math
 import os
 import pickle
 import shutil
@@ -146,32 +145,3 @@ def test_digits_views_are_a_tiny_two_view_dataset():
     train, test = data.digits_views("train"), data.digits_views("test")
     assert train.top.shape == (1437, 32) and test.bottom.shape == (360, 32)
     assert 0.0 <= train.top.min() and train.top.max() <= 1.0
-
-
-# ---------------------------------------------------------------- synthetic MI
-@pytest.mark.parametrize("dim,mi", [(1, 0.5), (20, 2.0), (20, 10.0)])
-def test_rho_for_mi_inverts_gaussian_mi(dim, mi):
-    assert data.gaussian_mi(data.rho_for_mi(mi, dim), dim) == pytest.approx(mi, rel=1e-12)
-
-
-def test_gaussian_pairs_have_the_requested_correlation():
-    x, y = data.gaussian_pairs(200_000, 2, 0.6, generator=torch.Generator().manual_seed(1))
-    corr = np.corrcoef(x[:, 0].numpy(), y[:, 0].numpy())[0, 1]
-    assert corr == pytest.approx(0.6, abs=0.01)
-
-
-def test_noniid_true_mi_matches_the_paper():
-    assert data.noniid_true_mi() == pytest.approx(-0.5 * math.log(1 - 0.04), rel=1e-12)
-    assert round(data.noniid_true_mi(), 4) == 0.0204
-
-
-def test_noniid_batches_share_z_and_iid_batches_do_not():
-    g = torch.Generator().manual_seed(0)
-    # Across many batches, the within-batch mean of x varies like Var(Z) (=1) for shared Z,
-    # and like Var(x)/K for i.i.d. pairs.
-    shared = torch.stack(
-        [data.noniid_batch(128, iid=False, generator=g)[0].mean() for _ in range(400)]
-    )
-    iid = torch.stack([data.noniid_batch(128, iid=True, generator=g)[0].mean() for _ in range(400)])
-    assert shared.var().item() > 0.7
-    assert iid.var().item() < 0.05

@@ -46,7 +46,7 @@ from mi_tutorial._validation import check_seeds
 from mi_tutorial.cli import main
 from mi_tutorial.config import AdversarialConfig, MultiViewConfig, NonIIDConfig
 from mi_tutorial.critics import make_critic
-from mi_tutorial.data import add_shared_noise, rho_for_mi
+from mi_tutorial.data import add_shared_noise
 from mi_tutorial.encoders import make_encoder
 from mi_tutorial.estimators import estimate
 from mi_tutorial.nn_init import apply_init
@@ -56,6 +56,7 @@ from mi_tutorial.runs import (
     ResultsStoreError,
     run_sweep,
 )
+from mi_tutorial.synthetic import rho_for_mi
 from mi_tutorial.training import run_config
 
 REPO = Path(__file__).resolve().parents[1]

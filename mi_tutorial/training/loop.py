@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .._validation import choose
+from .. import registry
 from ..config import (
     RunConfig,
 )
@@ -36,7 +36,7 @@ from .checkpoint import TrainingState, load_checkpoint, save_checkpoint
 
 #: ``mnist`` (top/bottom halves, 392 values each), ``cifar10`` (App. G: halves of 16 × 32 × 3 =
 #: 1,536 values) and ``digits`` (sklearn's 8 × 8 digits, two 32-d views; tiny, for tests).
-DATASETS = ("mnist", "cifar10", "digits")
+DATASETS = registry.DATASETS.builtins  # and any registered with registry.register_dataset
 
 
 RUN_KINDS = ("multiview", "adversarial", "noniid", "supervised")
@@ -291,8 +291,9 @@ def load_data(dataset: str, data: tuple[TwoViews, TwoViews] | None) -> tuple[Two
                 "(digits_views('train'), digits_views('test'))."
             )
         return data
-    choose(dataset, DATASETS, "dataset")
-    loader = {"mnist": load_views, "cifar10": cifar10_views, "digits": digits_views}[dataset]
+    custom = registry.DATASETS.factory(dataset)
+    builtin = {"mnist": load_views, "cifar10": cifar10_views, "digits": digits_views}
+    loader = custom if custom is not None else builtin[dataset]
     return loader("train"), loader("test")
 
 

@@ -11,7 +11,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .._validation import check_int, choose
+from .. import registry
+from .._validation import check_int
 from ..config import (
     MultiViewConfig,
 )
@@ -21,7 +22,7 @@ from ..data import (
     add_shared_noise,
 )
 from ..encoders import make_encoder
-from ..estimators import OBJECTIVES, estimate, training_objective
+from ..estimators import estimate, training_objective
 from ..evaluation import jacobian_log_condition
 from .loop import (
     STREAM_EVAL,
@@ -133,7 +134,7 @@ def train_multiview(
         raise TypeError(f"train_multiview needs a MultiViewConfig, got {type(config).__name__}.")
     seed = check_int(seed, "seed", 0)
     device = torch.device(device)
-    estimator = choose(config.estimator, OBJECTIVES, "estimator")
+    estimator = registry.ESTIMATORS.check(config.estimator)
     train, test = load_data(config.dataset, data)
     if config.shared_encoder and train.top.shape[1] != train.bottom.shape[1]:
         raise ValueError(

@@ -9,15 +9,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .._validation import check_int, choose
+from .. import registry
+from .._validation import check_int
 from ..config import (
     NonIIDConfig,
 )
 from ..critics import make_critic
-from ..data import (
-    noniid_batch,
-)
-from ..estimators import ESTIMATORS, training_objective
+from ..estimators import training_objective
+from ..synthetic import noniid_batch
 from .loop import (
     STREAM_TRAIN,
     LossLog,
@@ -52,7 +51,7 @@ def train_noniid(
         raise ValueError("train_noniid draws its own Gaussian batches; call it with data=None.")
     seed = check_int(seed, "seed", 0)
     device = torch.device(device)
-    estimator = choose(config.estimator, ESTIMATORS, "estimator")
+    estimator = registry.ESTIMATORS.check(config.estimator)
 
     critic = init_models(seed, lambda: noniid_critic(config)).to(device)
     optimizer = make_adam(critic.parameters(), config.lr, config.adam)

@@ -68,8 +68,9 @@ from torch.func import functional_call, stack_module_state, vmap
 from .._validation import check_seeds, choose
 from ..config import MultiViewConfig, NonIIDConfig, RunConfig
 from ..critics import ConcatCritic
-from ..data import TwoViews, add_shared_noise, noniid_batch
+from ..data import TwoViews, add_shared_noise
 from ..estimators import ESTIMATORS, OBJECTIVES, training_objective
+from ..synthetic import noniid_batch
 from .loop import (
     STREAM_EVAL,
     STREAM_TRAIN,
