@@ -84,9 +84,15 @@ import torch
 from torch import Tensor
 
 from ._validation import check_float, check_int, choose
-from .data import gaussian_mi_from_cov, noniid_batch, noniid_true_mi, rho_for_mi
-from .estimation import STAIRCASE
-from .synthetic import sample_task, student_t_mi
+from .synthetic import (
+    STAIRCASE,
+    gaussian_mi_from_cov,
+    noniid_batch,
+    noniid_true_mi,
+    rho_for_mi,
+    sample_task,
+    student_t_mi,
+)
 
 FAMILIES: tuple[str, ...] = ("gaussian", "student-t", "transformed", "staircase", "non-iid")
 

@@ -113,6 +113,9 @@ def noniid_true_mi(shared_cov=NONIID_SHARED_COV, noise_cov=NONIID_NOISE_COV) -> 
 
 # --- the tasks -------------------------------------------------------------------------------------
 
+#: The staircase of Poole et al. (2019): true MI in nats, one level after the other.
+STAIRCASE = (2.0, 4.0, 6.0, 8.0, 10.0)
+
 TASKS: tuple[str, ...] = ("gaussian", "cubic", "exp", "student_t")
 
 #: Degrees of freedom of the ``"student_t"`` task unless given.

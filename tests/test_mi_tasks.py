@@ -12,8 +12,6 @@ import torch
 from scipy import stats
 
 from mi_tutorial import mi_tasks
-from mi_tutorial.data import noniid_batch
-from mi_tutorial.estimation import STAIRCASE, mi_schedule
 from mi_tutorial.mi_tasks import (
     FAMILIES,
     TASKS,
@@ -24,6 +22,8 @@ from mi_tutorial.mi_tasks import (
     spiral,
     staircase_mi,
 )
+from mi_tutorial.synthetic import STAIRCASE, noniid_batch
+from mi_tutorial.training.estimation import mi_schedule
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -31,12 +31,9 @@ from .._validation import check_float, check_int, check_seeds, choose
 from ..critics import CRITICS, make_critic
 from ..estimators import ESTIMATORS, estimate, training_objective
 from ..nn_init import INIT_SCHEMES
-from ..synthetic import DEFAULT_NU, TASKS, min_mi, sample_task
+from ..synthetic import DEFAULT_NU, STAIRCASE, TASKS, min_mi, sample_task
 from .loop import init_models, stream_generator
 from .optim import make_adam
-
-#: The staircase of Poole et al. (2019): true MI in nats, one level after the other.
-STAIRCASE = (2.0, 4.0, 6.0, 8.0, 10.0)
 
 #: Poole et al.'s critics: separable and concat MLPs of width 256 (embedding 32 for separable).
 #: Ours have one hidden layer for separable (theirs two; see :class:`~mi_tutorial.critics.SeparableCritic`).
