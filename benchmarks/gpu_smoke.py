@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from mi_tutorial.experiments import get_configs
+from mi_tutorial.paper import get_configs
 from mi_tutorial.train import run_config
 from mi_tutorial.vectorised import run_config_seeds
 

@@ -28,7 +28,7 @@ import torch
 from myst_nb import glue
 
 from mi_tutorial.data import gaussian_mi, gaussian_pairs, rho_for_mi
-from mi_tutorial.plotting import use_book_style
+from mi_tutorial.report.plotting import use_book_style
 
 use_book_style()
 

@@ -41,7 +41,7 @@ from mi_tutorial.estimation import (
     error_table,
     run_grid,
 )
-from mi_tutorial.plotting import smooth, use_book_style
+from mi_tutorial.report.plotting import smooth, use_book_style
 from mi_tutorial.synthetic import DEFAULT_NU, rho_for, sample_task, student_t_mi
 
 use_book_style()

@@ -15,7 +15,7 @@ import torch
 import mi_tutorial.train as train_module
 import mi_tutorial.vectorised as vec
 from mi_tutorial.config import AdversarialConfig
-from mi_tutorial.experiments import get_configs
+from mi_tutorial.paper import get_configs
 from mi_tutorial.train import (
     ADAM_EPS,
     TrainingDiverged,
