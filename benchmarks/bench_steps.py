@@ -56,7 +56,7 @@ from torch import nn
 from mi_tutorial.critics import make_critic
 from mi_tutorial.encoders import count_parameters, make_encoder
 from mi_tutorial.estimators import training_objective
-from mi_tutorial.experiments import (
+from mi_tutorial.paper import (
     BOOK_ENCODERS,
     CRITIC_KWARGS,
     PAPER_ENCODERS,

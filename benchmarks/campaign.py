@@ -36,11 +36,9 @@ class Job:
     force: bool = False  # re-make a stored run (e.g. one stored from a dirty tree)
 
     def config(self):
-        from mi_tutorial import experiments
+        from mi_tutorial import paper
 
-        return experiments.get_configs(self.experiment, "paper")[self.index].replace(
-            **dict(self.changes)
-        )
+        return paper.get_configs(self.experiment, "paper")[self.index].replace(**dict(self.changes))
 
     def describe(self) -> str:
         c = self.config()
@@ -51,9 +49,9 @@ class Job:
 
 
 def _jobs(experiment: str, seeds, *, slot="gpu", force=False, changes=(), **where) -> list[Job]:
-    from mi_tutorial import experiments
+    from mi_tutorial import paper
 
-    configs = experiments.get_configs(experiment, "paper")
+    configs = paper.get_configs(experiment, "paper")
     chosen = [i for i, c in enumerate(configs) if all(getattr(c, k) == v for k, v in where.items())]
     if not chosen:
         raise SystemExit(f"no paper config of {experiment} matches {where}")

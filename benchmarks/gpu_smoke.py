@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from mi_tutorial.experiments import get_configs
+from mi_tutorial.paper import get_configs
 from mi_tutorial.training import run_config
 from mi_tutorial.training.vectorised import run_config_seeds
 

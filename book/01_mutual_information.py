@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from mi_tutorial.plotting import use_book_style
+from mi_tutorial.report.plotting import use_book_style
 from mi_tutorial.synthetic import gaussian_mi, gaussian_pairs, rho_for_mi
 
 use_book_style()
@@ -83,7 +83,7 @@ generator = torch.Generator().manual_seed(SEED)
 # This is the ground truth of the estimator benchmarks in chapter 2 {cite:p}`poole2019variational`.
 # The library implements it, and its inverse $\rho(I) = \sqrt{1 - e^{-2I/d}}$:
 #
-# ```{literalinclude} ../mi_tutorial/data.py
+# ```{literalinclude} ../mi_tutorial/synthetic.py
 # :pyobject: gaussian_mi
 # ```
 #

@@ -34,7 +34,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 from scipy import stats
 
-from mi_tutorial.plotting import smooth, use_book_style
+from mi_tutorial.report.plotting import smooth, use_book_style
 from mi_tutorial.synthetic import DEFAULT_NU, rho_for, sample_task, student_t_mi
 from mi_tutorial.training.estimation import (
     DEFAULT_CRITIC_KWARGS,
@@ -209,7 +209,7 @@ glue("ch2_task_steps", BUDGET["task_steps"], display=False)
 # Each step draws a fresh batch of $K$ = {glue:text}`ch2_k` pairs, records the estimate on that
 # batch and takes one Adam step on the critic. The loop lives in `mi_tutorial.training.estimation`:
 #
-# ```{literalinclude} ../mi_tutorial/estimation.py
+# ```{literalinclude} ../mi_tutorial/training/estimation.py
 # :pyobject: train_estimator
 # ```
 #

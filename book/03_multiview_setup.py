@@ -31,13 +31,13 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mi_tutorial import experiments
-from mi_tutorial.analysis import at_step, mean_at
+from mi_tutorial import paper
 from mi_tutorial.critics import make_critic
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.encoders import count_parameters, make_encoder
 from mi_tutorial.evaluation import pixel_baseline
-from mi_tutorial.plotting import plot_curves, use_book_style
+from mi_tutorial.report.analysis import at_step, mean_at
+from mi_tutorial.report.plotting import plot_curves, use_book_style
 
 use_book_style()
 
@@ -135,7 +135,7 @@ plt.show()
 # library's modules at the paper's sizes (not typed in), next to what the paper states.
 
 # %% tags=["remove-cell"]
-ENCODER_SIZES = experiments.PAPER_ENCODERS
+ENCODER_SIZES = paper.PAPER_ENCODERS
 PAPER_COUNTS = {  # what §3 states, with its source tag in /work/shared/spec/paper.md
     "mlp": ("238k [T]", 238_000),
     "convnet": ("not stated", None),
@@ -156,7 +156,7 @@ for name, kwargs in ENCODER_SIZES.items():
         }
     )
 critic_paper = {"bilinear": "10k [D]", "separable": "40k [T]", "concat": "40k [T]"}
-for name, kwargs in experiments.CRITIC_KWARGS.items():
+for name, kwargs in paper.CRITIC_KWARGS.items():
     critic = make_critic(name, 100, 100, **kwargs)
     rows.append(
         {
@@ -255,8 +255,8 @@ print(f"linear probe on raw top halves: clean {pixel_clean:.4f}, sigma = 0.05 {p
 # encoders and the critic (experiment `initialisation`).
 
 # %% tags=["remove-cell"]
-init_records = experiments.run("initialisation", PROFILE, seeds=SEEDS, force=not USE_CACHE)
-init_deviations = experiments.profile_deviations("initialisation", PROFILE)
+init_records = paper.run("initialisation", PROFILE, seeds=SEEDS, force=not USE_CACHE)
+init_deviations = paper.profile_deviations("initialisation", PROFILE)
 final_step = int(at_step(init_records, "accuracy")["step"].max())
 acc = {
     init: mean_at(init_records, "accuracy", final_step, init=init) for init in ("glorot", "torch")
@@ -349,18 +349,18 @@ if 1000 in acc_steps:
         init_records, "accuracy", 1000, init="glorot"
     )
 rows = []
-for quantity, paper, source in paper_values:
+for quantity, theirs, source in paper_values:
     value = ours.get(quantity)
     if value is None:
         verdict = "not measured at this profile"
     elif SMOKE:
         verdict = "not comparable (smoke profile: 8x8 digits)"
     else:
-        verdict = "reproduces" if abs(value - paper) <= TOLERANCE else "differs"
+        verdict = "reproduces" if abs(value - theirs) <= TOLERANCE else "differs"
     rows.append(
         {
             "quantity": quantity,
-            "paper": paper,
+            "paper": theirs,
             "source": source,
             "ours": "—" if value is None else f"{value:.4f}",
             "verdict": verdict,

@@ -32,13 +32,14 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mi_tutorial import experiments, ledger
-from mi_tutorial.analysis import metric_frame
+from mi_tutorial import paper
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.encoders import make_encoder
 from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES
 from mi_tutorial.evaluation import linear_probe, pixel_baseline
-from mi_tutorial.plotting import plot_curves, plot_percentile_bands, use_book_style
+from mi_tutorial.report import ledger, summaries
+from mi_tutorial.report.analysis import metric_frame
+from mi_tutorial.report.plotting import plot_curves, plot_percentile_bands, use_book_style
 from mi_tutorial.training import train_multiview
 
 use_book_style()
@@ -49,7 +50,7 @@ SEEDS = None  # None = the profile's default seeds
 USE_CACHE = True  # reuse runs already in the results store
 
 # %% tags=["remove-cell"]
-E1_CONFIG = experiments.get_configs("bijective", PROFILE)[0]
+E1_CONFIG = paper.get_configs("bijective", PROFILE)[0]
 LOADER = load_views if E1_CONFIG.dataset == "mnist" else digits_views
 TRAIN, TEST = LOADER("train"), LOADER("test")
 LOG_K = math.log(E1_CONFIG.batch_size)
@@ -57,7 +58,7 @@ LOG_K = math.log(E1_CONFIG.batch_size)
 
 def show_deviations(experiment: str) -> None:
     """Print how this profile departs from the paper for one experiment."""
-    lines = experiments.profile_deviations(experiment, PROFILE)
+    lines = paper.profile_deviations(experiment, PROFILE)
     print(f"Profile {PROFILE!r}: deviations from the paper for {experiment!r}:")
     for line in lines or ["none (this is the paper's configuration)"]:
         print(f"  - {line}")
@@ -227,7 +228,7 @@ glue("ch4_moved_max", float(moved.max()), display=False)
 
 # %%
 # keep_models: the trained encoders are stored too; chapter 8 probes them
-e1 = experiments.run(
+e1 = paper.run(
     "bijective", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False, keep_models=True
 )
 show_deviations("bijective")
@@ -330,7 +331,7 @@ e1_rows.append(
     }
 )
 display(comparison_table(e1_rows))
-display(experiments.format_summary(experiments.final_summary(e1)))
+display(summaries.format_summary(summaries.final_summary(e1)))
 glue("ch4_e1_last_step", last_step, display=False)
 glue("ch4_log_k", LOG_K, display=False)
 gains = [
@@ -472,17 +473,17 @@ glue(
 # trained on.
 
 # %% tags=["hide-input"]
-e1_paper_runs = experiments.stored_records("paper", experiments=["bijective"])
+e1_paper_runs = paper.stored_records("paper", experiments=["bijective"])
 bound_rows, bound_notes = [], []
 for est, runs in [] if e1_paper_runs.empty else e1_paper_runs.groupby("estimator"):
     name = PAPER_ESTIMATOR_NAMES[est]
     test, train = series(runs, "bound"), series(runs, "train_bound")
-    paper = E1_PAPER[("bound", est)]
+    paper_bound = E1_PAPER[("bound", est)]
     bound_rows += [
         {
             "estimator": name,
             "step": step,
-            "paper (Fig. 1a)": paper[step],
+            "paper (Fig. 1a)": paper_bound[step],
             "ours, test set": test[step],
             "ours, training batches": train[step],
         }
@@ -491,7 +492,7 @@ for est, runs in [] if e1_paper_runs.empty else e1_paper_runs.groupby("estimator
     later = test[test.index >= 1000]
     bound_notes.append(
         f"With {name}, the training-batch bound ends at {train.iloc[-1]:.2f} nats (paper at 20k: "
-        f"≈{paper[20000]:.2f}) and the test bound at {test.iloc[-1]:.2f}; after the first 1,000 "
+        f"≈{paper_bound[20000]:.2f}) and the test bound at {test.iloc[-1]:.2f}; after the first 1,000 "
         f"steps the test bound ranges from {later.min():.2f} to {later.max():.2f}."
     )
 if bound_rows:
@@ -530,7 +531,7 @@ glue(
 # staying invertible. We run three settings: the paper's (the default), the notebook's learning
 # rates alone, and the notebook exactly, so each difference is seen on its own:
 #
-# ```{literalinclude} ../mi_tutorial/experiments.py
+# ```{literalinclude} ../mi_tutorial/paper/adversarial.py
 # :start-at: ADVERSARIAL_SETTINGS
 # :end-before: def adversarial_setting(
 # ```
@@ -539,20 +540,20 @@ glue(
 # experiment 1; we also record the accuracy of the classifier $h$ that is trained *against* the
 # encoder, on the same test set. The encoder's loss:
 #
-# ```{literalinclude} ../mi_tutorial/train.py
+# ```{literalinclude} ../mi_tutorial/training/adversarial.py
 # :pyobject: uniform_cross_entropy
 # ```
 
 # %%
 # keep_models: the trained encoders are stored too; chapter 8 probes them
-e2 = experiments.run(
+e2 = paper.run(
     "adversarial", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False, keep_models=True
 )
 show_deviations("adversarial")
-e2["setting"] = experiments.adversarial_settings(e2)
-E2_SETTINGS = [name for name in experiments.ADVERSARIAL_SETTINGS if (e2["setting"] == name).any()]
+e2["setting"] = paper.adversarial_settings(e2)
+E2_SETTINGS = [name for name in paper.ADVERSARIAL_SETTINGS if (e2["setting"] == name).any()]
 e2["setting label"] = e2["setting"].map(
-    lambda name: f"{name}: {experiments.ADVERSARIAL_SETTINGS[name].describe()}"
+    lambda name: f"{name}: {paper.ADVERSARIAL_SETTINGS[name].describe()}"
 )
 print("settings run:", *e2["setting label"].unique(), sep="\n  ")
 
@@ -603,8 +604,8 @@ for setting in E2_SETTINGS:
     run = e2[e2["setting"] == setting]
     acc = series(run, "accuracy")
     adversary = series(run, "classifier_accuracy")
-    worst_recon = ledger.worst_reconstruction_error(series(run, "reconstruction_error"))
-    invertible[setting] = worst_recon <= ledger.INVERTIBLE_ERROR
+    worst_recon = paper.worst_reconstruction_error(series(run, "reconstruction_error"))
+    invertible[setting] = worst_recon <= paper.INVERTIBLE_ERROR
     low_step = int(acc.idxmin())
     drop = float(acc.iloc[0] - acc.min())
     low_1k, low_1k_step = float(acc[acc.index <= 1000].min()), int(acc[acc.index <= 1000].idxmin())
@@ -650,7 +651,7 @@ for setting in E2_SETTINGS:
     ]
     collapsed = low_1k <= pixel_clean - 0.25
     e2_sentences.append(
-        f"In the {setting!r} setting ({experiments.ADVERSARIAL_SETTINGS[setting].describe()}) "
+        f"In the {setting!r} setting ({paper.ADVERSARIAL_SETTINGS[setting].describe()}) "
         f"the probe accuracy goes from {acc.iloc[0]:.3f} to a lowest {acc.min():.3f} "
         f"(step {low_step}) and ends at {acc.iloc[-1]:.3f} at step {e2_last}: "
         + (
@@ -676,7 +677,7 @@ glue(
         else "In the "
         + " and ".join(repr(name) for name in broken)
         + " setting the inverse breaks down (reconstruction error above "
-        f"{ledger.INVERTIBLE_ERROR:g}, or not even a number). Every map in the RealNVP family is a "
+        f"{paper.INVERTIBLE_ERROR:g}, or not even a number). Every map in the RealNVP family is a "
         "bijection on paper, but an affine coupling may shrink coordinates by its scale, whose "
         "floor is $10^{-7}$; after a few such couplings they fall below what float32 can resolve "
         "next to the shifts, and the code has *lost* information. There the accuracy drop is not at "
@@ -734,7 +735,7 @@ ledger.paper_profile_claims("adversarial", baselines=PAPER_BASELINES).style.hide
 # ```
 
 # %%
-e3 = experiments.run("residual", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
+e3 = paper.run("residual", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
 show_deviations("residual")
 e3["estimator name"] = e3["estimator"].map(PAPER_ESTIMATOR_NAMES)
 e3_last = int(e3["step"].max())
@@ -866,7 +867,7 @@ e3_rows.append(
     }
 )
 display(comparison_table(e3_rows))
-display(experiments.format_summary(experiments.final_summary(e3)))
+display(summaries.format_summary(summaries.final_summary(e3)))
 glue("ch4_e3_last_step", e3_last, display=False)
 e3_cond_verdict = (
     "grew for both estimators"
@@ -930,7 +931,7 @@ ledger.paper_profile_claims("residual").style.hide(axis="index")
 # ## Exercises
 #
 # 1. Re-run experiment 1 with `critic="separable"` or `"concat"` (build the configs with
-#    `experiments.get_configs("bijective", PROFILE)` and `.replace(...)`, then
+#    `paper.get_configs("bijective", PROFILE)` and `.replace(...)`, then
 #    `mi_tutorial.training.run_config`). Does the accuracy gain depend on the critic?
 # 2. Replace the linear probe by a small MLP classifier on the codes of experiment 2. Is the
 #    adversarially trained encoder still bad? What does this say about "linear evaluation" as the

@@ -31,14 +31,15 @@ import pandas as pd
 from IPython.display import display
 from myst_nb import glue
 
-from mi_tutorial import experiments, ledger
-from mi_tutorial.analysis import value_at
+from mi_tutorial import paper
 from mi_tutorial.critics import make_critic
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.encoders import count_parameters, make_encoder
 from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES
 from mi_tutorial.evaluation import pixel_baseline
-from mi_tutorial.plotting import plot_curves, use_book_style
+from mi_tutorial.report import ledger, summaries
+from mi_tutorial.report.analysis import value_at
+from mi_tutorial.report.plotting import plot_curves, use_book_style
 
 use_book_style()
 
@@ -49,7 +50,7 @@ USE_CACHE = True  # reuse runs already in the results store
 
 # %% tags=["remove-cell"]
 EXPERIMENT = "critic-capacity"
-CONFIGS = experiments.get_configs(EXPERIMENT, PROFILE)
+CONFIGS = paper.get_configs(EXPERIMENT, PROFILE)
 CRITIC_ORDER = ("bilinear", "separable", "concat")
 LOADER = load_views if CONFIGS[0].dataset == "mnist" else digits_views
 TRAIN, TEST = LOADER("train"), LOADER("test")
@@ -179,13 +180,13 @@ glue("ch5_log_k", LOG_K, display=False)
 # $g_1(x^{(1)})$ and compute the bound on test batches. The runs of this profile:
 
 # %%
-experiments.print_deviations(EXPERIMENT, PROFILE)
+paper.print_deviations(EXPERIMENT, PROFILE)
 print()
 print(pd.DataFrame([c.to_dict() for c in CONFIGS])[["critic", "estimator", "steps", "eval_every"]])
 
 # %%
 # keep_models: the trained encoders are stored too; chapter 8 probes them
-records = experiments.run(
+records = paper.run(
     EXPERIMENT, PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False, keep_models=True
 )
 last_step = int(records["step"].max())
@@ -254,7 +255,7 @@ plt.show()
 # The values at the last evaluation (mean ± SD over seeds where there are several):
 
 # %%
-display(experiments.format_summary(experiments.final_summary(records, ("accuracy", "bound"))))
+display(summaries.format_summary(summaries.final_summary(records, ("accuracy", "bound"))))
 
 # %% [markdown]
 # ## What we observe vs the paper

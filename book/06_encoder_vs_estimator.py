@@ -29,13 +29,14 @@ import pandas as pd
 from IPython.display import display
 from myst_nb import glue
 
-from mi_tutorial import experiments, ledger
-from mi_tutorial.analysis import metric_frame, summarize, value_at
+from mi_tutorial import paper
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.encoders import count_parameters, make_encoder
 from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES
 from mi_tutorial.evaluation import pixel_baseline
-from mi_tutorial.plotting import plot_curves, use_book_style
+from mi_tutorial.report import ledger, summaries
+from mi_tutorial.report.analysis import metric_frame, summarize, value_at
+from mi_tutorial.report.plotting import plot_curves, use_book_style
 
 use_book_style()
 
@@ -46,7 +47,7 @@ USE_CACHE = True  # reuse runs already in the results store
 
 # %% tags=["remove-cell"]
 EXPERIMENT = "encoder-vs-estimator"
-CONFIGS = experiments.get_configs(EXPERIMENT, PROFILE)
+CONFIGS = paper.get_configs(EXPERIMENT, PROFILE)
 ENCODER_NAMES = {"mlp": "MLP", "convnet": "ConvNet"}
 LOADER = load_views if CONFIGS[0].dataset == "mnist" else digits_views
 TRAIN, TEST = LOADER("train"), LOADER("test")
@@ -124,7 +125,7 @@ glue("ch6_log_k", LOG_K, display=False)
 # initialisation, both targets, both encoders. The runs of this profile:
 
 # %%
-experiments.print_deviations(EXPERIMENT, PROFILE)
+paper.print_deviations(EXPERIMENT, PROFILE)
 print()
 print(
     pd.DataFrame([c.to_dict() for c in CONFIGS])[
@@ -133,7 +134,7 @@ print(
 )
 
 # %%
-records = experiments.run(EXPERIMENT, PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
+records = paper.run(EXPERIMENT, PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
 records["t"] = "t = " + records["target"].map(lambda t: f"{t:g}")
 records["encoder name"] = records["encoder"].map(ENCODER_NAMES)
 estimators = [e for e in PAPER_ESTIMATOR_NAMES if e in set(records["estimator"])]
@@ -236,8 +237,8 @@ plt.show()
 
 # %%
 display(
-    experiments.format_summary(
-        experiments.final_summary(
+    summaries.format_summary(
+        summaries.final_summary(
             records.drop(columns=["t", "encoder name"]), ("accuracy", "bound", "objective")
         )
     )
@@ -382,10 +383,8 @@ glue("ch6_t4_text", t4_text, display=False)
 # with cross-entropy (Adam, learning rate $10^{-4}$, batch 128, the same initialisation):
 
 # %%
-experiments.print_deviations("supervised", PROFILE)
-supervised = experiments.run(
-    "supervised", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False
-)
+paper.print_deviations("supervised", PROFILE)
+supervised = paper.run("supervised", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
 supervised_final = (
     supervised[supervised["step"] == supervised["step"].max()]
     .pivot_table(index="encoder", columns="metric", values="value", aggfunc="mean")
@@ -439,7 +438,7 @@ ledger.paper_profile_claims("encoder-vs-estimator", "supervised").style.hide(axi
 # Fig. 4a/b (mean and SD over the committed seeds; empty while no run is committed):
 
 # %% tags=["hide-input"]
-e5_paper = experiments.stored_records("paper", experiments=["encoder-vs-estimator"])
+e5_paper = paper.stored_records("paper", experiments=["encoder-vs-estimator"])
 if not e5_paper.empty:
     e5_table = summarize(e5_paper, "accuracy", ["encoder", "estimator", "target"]).set_index(
         ["encoder", "estimator", "target"]

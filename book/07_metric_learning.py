@@ -33,8 +33,7 @@ import torch
 from IPython.display import display
 from myst_nb import glue
 
-from mi_tutorial import experiments, ledger
-from mi_tutorial.analysis import metric_frame
+from mi_tutorial import paper
 from mi_tutorial.critics import make_critic
 from mi_tutorial.data import (
     NONIID_NOISE_COV,
@@ -45,7 +44,9 @@ from mi_tutorial.data import (
 )
 from mi_tutorial.encoders import make_encoder
 from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES, TRIPLET_MARGIN, infonce, k_pair_loss
-from mi_tutorial.plotting import plot_curves, smooth, use_book_style
+from mi_tutorial.report import ledger
+from mi_tutorial.report.analysis import metric_frame
+from mi_tutorial.report.plotting import plot_curves, smooth, use_book_style
 
 use_book_style()
 
@@ -55,7 +56,7 @@ SEEDS = None  # None = the profile's default seeds
 USE_CACHE = True  # reuse runs already in the results store
 
 # %% tags=["remove-cell"]
-ML_CONFIGS = experiments.get_configs("metric-learning", PROFILE)
+ML_CONFIGS = paper.get_configs("metric-learning", PROFILE)
 K = ML_CONFIGS[0].batch_size
 LOADER = load_views if ML_CONFIGS[0].dataset == "mnist" else digits_views
 VARIANT_NAMES = {  # critic -> label used in the figures and tables
@@ -264,8 +265,8 @@ glue("ch7_nce_max", float(identity["I_NCE"].max()), display=False)
 
 # %%
 glue("ch7_margin", float(TRIPLET_MARGIN), display=False)
-experiments.print_deviations("metric-learning", PROFILE)
-ml = experiments.run("metric-learning", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
+paper.print_deviations("metric-learning", PROFILE)
+ml = paper.run("metric-learning", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
 ml["variant"] = ml["critic"].map(VARIANT_NAMES)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Linear-probe test accuracy of the MLP encoder $g_1$ trained with (a) InfoNCE and a bilinear critic with separate encoders, (b) InfoNCE with a shared encoder and inner-product critic (the K-pair loss) and (c) a triplet loss with one negative per anchor. Mean ± 1 SD over seeds where there are several.", "name": "fig-ml-accuracy"}}
@@ -404,7 +405,7 @@ for name, value in {
 # critic (5 hidden ReLU layers of width 10) is trained alone, with $K = 128$ so that
 # $\log K \gg$ the true MI, and as a control the same critic on i.i.d. pairs (a fresh $Z$ per pair).
 #
-# ```{literalinclude} ../mi_tutorial/data.py
+# ```{literalinclude} ../mi_tutorial/synthetic.py
 # :pyobject: noniid_batch
 # ```
 
@@ -413,8 +414,8 @@ TRUE_MI = noniid_true_mi()
 COND_MI = gaussian_mi_from_cov(np.asarray(NONIID_NOISE_COV), dim_x=1)
 glue("ch7_true_mi", float(TRUE_MI), display=False)
 glue("ch7_cond_mi", float(COND_MI), display=False)
-experiments.print_deviations("noniid", PROFILE)
-noniid = experiments.run("noniid", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
+paper.print_deviations("noniid", PROFILE)
+noniid = paper.run("noniid", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
 SIGMA = 100.0  # smoothing in steps, as the paper's plot
 n_steps = int(noniid["step"].max()) + 1
 
@@ -478,7 +479,7 @@ E6_PAPER = {
 TOL = 0.05  # |ours - paper| we call a match, well inside the ±0.1 nats of reading the plot
 window_start = int(0.8 * n_steps)
 e6_rows, e6_values = [], {}
-for (estimator, iid), (paper, source) in E6_PAPER.items():
+for (estimator, iid), (theirs, source) in E6_PAPER.items():
     rows = metric_frame(noniid, "bound")
     rows = rows[(rows["estimator"] == estimator) & (rows["iid"] == iid)]
     rows = rows[rows["step"] >= window_start]
@@ -495,14 +496,14 @@ for (estimator, iid), (paper, source) in E6_PAPER.items():
     claim = "✓" if above == expected_above else "✗"
     match = (
         f"matches (|Δ| ≤ {TOL:g})"
-        if abs(ours - paper) <= TOL
-        else f"differs by {ours - paper:+.3f}"
+        if abs(ours - theirs) <= TOL
+        else f"differs by {ours - theirs:+.3f}"
     )
     e6_values[(estimator, iid)] = (ours, se, above)
     e6_rows.append(
         {
             "series": f"{PAPER_ESTIMATOR_NAMES[estimator]}, {'i.i.d.' if iid else 'non-i.i.d.'}",
-            "paper": paper,
+            "paper": theirs,
             "source": source,
             "ours": f"{ours:.3f} ± {2 * se:.3f}",
             "verdict": f"{claim} {position}; {match}",

@@ -30,13 +30,14 @@ import pandas as pd
 from IPython.display import display
 from myst_nb import glue
 
-from mi_tutorial import experiments
+from mi_tutorial import paper
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES
 from mi_tutorial.evaluation import encode, linear_probe_report
-from mi_tutorial.plotting import use_book_style
 from mi_tutorial.probes import compare_probes, fit_linear_probe
-from mi_tutorial.runs import ResultsStore, trained_models
+from mi_tutorial.report.plotting import use_book_style
+from mi_tutorial.runs import ResultsStore
+from mi_tutorial.training import trained_models
 
 use_book_style()
 
@@ -53,7 +54,7 @@ PROBE_SEEDS = 3  # SAGA seeds of the protocol's probe in the sensitivity study
 STORE = ResultsStore()
 EXPERIMENTS = {"E1": "bijective", "E2": "adversarial", "E4": "critic-capacity"}
 MLP = {"hidden": MLP_HIDDEN, "epochs": MLP_EPOCHS, "scaling": "standard"}
-DATASET = experiments.get_configs("critic-capacity", PROFILE)[0].dataset
+DATASET = paper.get_configs("critic-capacity", PROFILE)[0].dataset
 LOADER = load_views if DATASET == "mnist" else digits_views
 TRAIN, TEST = LOADER("train"), LOADER("test")
 
@@ -75,7 +76,7 @@ def fmt(value: float) -> str:
 
 # %%
 records = {
-    code: experiments.run(
+    code: paper.run(
         name, PROFILE, seeds=[SEED], force=not USE_CACHE, progress=False, keep_models=True
     )
     for code, name in EXPERIMENTS.items()
@@ -85,7 +86,7 @@ records = {
 # %% tags=["remove-cell"]
 def label(code: str, config) -> str:
     if code == "E2":
-        setting = experiments.adversarial_setting(
+        setting = paper.adversarial_setting(
             config.classifier_lr, config.encoder_lr, config.encoder_kwargs
         )
         return f"E2 adversarial, {setting} setting"
@@ -98,7 +99,7 @@ def label(code: str, config) -> str:
 representations = {"pixels": (None, "pixels")}  # name -> (encoder or None, experiment code)
 final_accuracy = {}
 for code, name in EXPERIMENTS.items():
-    for config in experiments.get_configs(name, PROFILE):
+    for config in paper.get_configs(name, PROFILE):
         models = trained_models(STORE, config, SEED, data=(TRAIN, TEST))
         encoder = models["g"] if code == "E2" else models["g1"]
         representations[label(code, config)] = (encoder, code)

@@ -26,9 +26,10 @@ from IPython.display import display
 from matplotlib.ticker import FuncFormatter
 from myst_nb import glue
 
-from mi_tutorial import experiments, ledger
-from mi_tutorial.coverage import coverage
-from mi_tutorial.plotting import use_book_style
+from mi_tutorial import paper
+from mi_tutorial.report import ledger
+from mi_tutorial.report.coverage import coverage
+from mi_tutorial.report.plotting import use_book_style
 from mi_tutorial.runs import ResultsStore
 
 use_book_style()
@@ -45,20 +46,20 @@ USE_CACHE = True  # reuse the runs the earlier chapters stored
 # Every experiment of the paper that runs on MNIST or synthetic data is run (or, normally, loaded
 # from the results store, since the earlier chapters already ran them at this profile) through the
 # same library call the chapters use. The two CIFAR-10 experiments of the paper's appendix are not
-# run here: `experiments.experiment_ids()` leaves them out, because CIFAR-10 cannot be downloaded
+# run here: `paper.experiment_ids()` leaves them out, because CIFAR-10 cannot be downloaded
 # on the machines that build this book. The pixel baseline that claim 2 compares with comes from
 # `ledger.compute_baselines`, the same function `mi-tutorial report` uses.
 
 # %% tags=["hide-output"]
 records = pd.concat(
     [
-        experiments.run(experiment_id, PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
-        for experiment_id in experiments.experiment_ids()
+        paper.run(experiment_id, PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
+        for experiment_id in paper.experiment_ids()
     ],
     ignore_index=True,
 )
 baselines = ledger.compute_baselines(PROFILE)  # the MNIST pixel baseline; {} at smoke (digits)
-paper_records = experiments.stored_records("paper")  # committed paper-profile runs; trains nothing
+paper_records = paper.stored_records("paper")  # committed paper-profile runs; trains nothing
 print(
     f"{len(records):,} records from {records['experiment'].nunique()} experiments at the "
     f"{PROFILE!r} profile"
@@ -67,9 +68,10 @@ print(
 # %% [markdown]
 # ## The claims ledger
 #
-# The claims and their checks live in `mi_tutorial/ledger.py` as data; each check returns our
-# value per seed and a verdict (`reproduced`, `partially` — the effect points the paper's way but
-# is weaker than the tolerance —, `not reproduced`, or `not run`). Every claim the project lists
+# The claims and their checks live with their experiments in `mi_tutorial/paper/` as data (the
+# ledger's engine is `mi_tutorial/report/ledger.py`); each check returns our value per seed and a
+# verdict (`reproduced`, `partially` — the effect points the paper's way but is weaker than the
+# tolerance —, `not reproduced`, or `not run`). Every claim the project lists
 # for the paper has a row. Claim 13 (the InfoNCE/K-pair identity) needs no runs: its check computes
 # both sides on fixed score matrices (chapter 7 derives it). Claim 11 (the supervised references,
 # ≈94% for both encoders) reads the `supervised` runs, which chapter 6 trains with labels.
@@ -79,14 +81,18 @@ print(
 # `mi-tutorial run encoder-vs-estimator-cifar --profile paper`, and `mi-tutorial report --profile
 # paper` prints this ledger with those rows filled in (and writes it as CSV and Markdown).
 #
-# ```{literalinclude} ../mi_tutorial/ledger.py
+# ```{literalinclude} ../mi_tutorial/report/ledger.py
 # :pyobject: evaluate_claims
+# ```
+#
+# ```{literalinclude} ../mi_tutorial/report/ledger.py
+# :pyobject: ledger_row
 # ```
 
 # %%
 table = ledger.evaluate_claims(records, baselines)
 counts = table["verdict"].value_counts()
-for verdict in ledger.VERDICTS:
+for verdict in paper.VERDICTS:
     glue(f"report_n_{verdict.replace(' ', '_')}", int(counts.get(verdict, 0)), display=False)
 glue("report_n_claims", len(table), display=False)
 table.style.hide(axis="index")
@@ -124,7 +130,7 @@ PANELS = [
     ("encoder-vs-estimator", "accuracy", None),
     ("noniid", "bound", None),
 ]
-DERIVED_COLUMNS = {"setting": experiments.adversarial_settings}
+DERIVED_COLUMNS = {"setting": paper.adversarial_settings}
 
 
 def label(row: dict, keys: list[str]) -> str:
@@ -137,7 +143,7 @@ for ax, (experiment_id, metric, derived) in zip(axes.flat, PANELS, strict=False)
     on_paper = (paper_records["experiment"] == experiment_id).any() if len(paper_records) else False
     source, shown = (paper_records, "paper") if on_paper else (records, PROFILE)
     rows = source[(source["experiment"] == experiment_id) & (source["metric"] == metric)]
-    points = ledger.paper_points(experiment_id, metric)
+    points = paper.paper_points(experiment_id, metric)
     keys = sorted({k for where, _ in points for k in where})
     if derived:
         rows = rows.assign(**{derived: DERIVED_COLUMNS[derived](rows)})
@@ -149,7 +155,7 @@ for ax, (experiment_id, metric, derived) in zip(axes.flat, PANELS, strict=False)
         curve = group.groupby(["step", "seed"])["value"].mean().groupby("step")
         mean, sd = curve.mean(), curve.std().fillna(0.0)
         if experiment_id == "noniid":
-            from mi_tutorial.plotting import smooth
+            from mi_tutorial.report.plotting import smooth
 
             mean = pd.Series(smooth(mean.to_numpy(), 100.0), index=mean.index)
         color = f"C{i}"
@@ -187,16 +193,16 @@ plt.show()
 # ## Deviations from the paper, and why
 #
 # The `paper` profile of every experiment uses the paper's settings (from its text and the
-# authors' official notebook; see `mi_tutorial/experiments.py`). The `book` profile, which this
-# site was built with, shrinks what does not fit the book's 30-minute budget on two CPU cores. Its
-# deviations, generated from the configurations:
+# authors' official notebook; see `mi_tutorial/paper/`, one module per experiment). The `book`
+# profile, which this site was built with, shrinks what does not fit the book's 30-minute budget on
+# two CPU cores. Its deviations, generated from the configurations:
 
 # %%
 deviations = pd.DataFrame(
     [
         {"experiment": experiment_id, "deviation": item}
-        for experiment_id in experiments.experiment_ids()
-        for item in experiments.profile_deviations(experiment_id, PROFILE)
+        for experiment_id in paper.experiment_ids()
+        for item in paper.profile_deviations(experiment_id, PROFILE)
     ],
     columns=["experiment", "deviation"],
 )
@@ -226,7 +232,7 @@ deviations.style.hide(axis="index")
 # Runs at the paper's exact settings take hours on a CPU, so they are never trained while the book
 # builds: they are run separately (`mi-tutorial run EXPERIMENT --profile paper --seeds N`, resuming
 # after any interruption) and committed under `results/paper/` with their provenance. This
-# section only *reads* them (`experiments.stored_records`, which trains nothing), with every seed
+# section only *reads* them (`paper.stored_records`, which trains nothing), with every seed
 # that is stored, and evaluates the same ledger on them. Claims whose experiments have no paper
 # runs yet are `not run`.
 
@@ -271,9 +277,9 @@ ran.style.hide(axis="index")
 # %%
 store = ResultsStore()
 cost_rows = []
-for experiment_id in experiments.experiment_ids():
-    seeds = SEEDS if SEEDS is not None else experiments.default_seeds(experiment_id, PROFILE)
-    for config in experiments.get_configs(experiment_id, PROFILE):
+for experiment_id in paper.experiment_ids():
+    seeds = SEEDS if SEEDS is not None else paper.default_seeds(experiment_id, PROFILE)
+    for config in paper.get_configs(experiment_id, PROFILE):
         for seed in seeds:
             if store.has(config, seed):
                 info = store.provenance(config, seed)
@@ -305,8 +311,8 @@ cost.style.hide(axis="index").format({"minutes": "{:.1f}", "CPU minutes": "{:.1f
 #
 # ## What remains unverified
 #
-# The table is generated by `mi_tutorial.coverage.coverage` from the results store (the same table
-# `mi-tutorial report` prints): for each experiment, the paper-profile runs this project aims to
+# The table is generated by `mi_tutorial.report.coverage.coverage` from the results store (the same
+# table `mi-tutorial report` prints): for each experiment, the paper-profile runs this project aims to
 # commit (every config with three seeds, or one for the paper's single-run figures E1 and E2;
 # the paper itself averages over 20), how many are stored, what the stored ones cost on one
 # CPU core (their CPU time where the provenance records it, else their wall time), an estimate
@@ -368,5 +374,6 @@ remaining.drop(columns=["in progress"]).style.hide(axis="index").format(
 #
 # 1. Run one experiment at the `paper` profile (`mi-tutorial run critic-capacity --profile paper
 #    --seeds 3`), then re-execute this chapter with `PROFILE = "paper"`.
-# 2. Add a claim to `mi_tutorial/ledger.py` — for example, "t = 4 beats t = 2 for both encoders"
-#    (visible in the paper's Fig. 4 but not discussed) — with a check and a unit test.
+# 2. Add a claim to `mi_tutorial/paper/encoder_vs_estimator.py` — for example, "t = 4 beats
+#    t = 2 for both encoders" (visible in the paper's Fig. 4 but not discussed) — with a check and
+#    a unit test.

@@ -31,7 +31,7 @@ from IPython.display import display
 from myst_nb import glue
 
 from mi_tutorial.config import config_from_dict
-from mi_tutorial.experiments import EXPERIMENTS
+from mi_tutorial.paper import EXPERIMENTS
 from mi_tutorial.pipeline import EXECUTION_LOG, REPO
 from mi_tutorial.runs import ResultsStore
 

@@ -11,8 +11,9 @@
 
 ``run`` loads finished runs from the results store and trains only the missing ones, then prints
 the final accuracy / bound / objective per config (mean ± sd over seeds). ``report`` trains nothing:
-it evaluates the claims ledger (:mod:`mi_tutorial.ledger`) on the stored runs of a profile, prints
-it and writes it as ``ledger.csv`` and ``ledger.md`` (default folder ``<results>/<profile>/``).
+it evaluates the claims ledger (:mod:`mi_tutorial.report.ledger`) on the stored runs of a profile,
+prints it and writes it as ``ledger.csv`` and ``ledger.md`` (default folder
+``<results>/<profile>/``).
 Usage errors (an unknown experiment or profile, bad ``--seeds``) exit with status 2 and a message
 listing the valid choices; failures while running (corrupt stored results, a diverged run, missing
 data, an unwritable output folder) exit with status 1.
@@ -80,7 +81,7 @@ def _device(value: str) -> str:
 
 
 def _experiment_ids() -> list[str]:
-    from .experiments import experiment_ids
+    from .paper import experiment_ids
 
     return experiment_ids(include_cifar10=True)
 
@@ -179,8 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate the claims ledger on stored runs (trains nothing)",
         description=(
             "Load every stored run of a profile from the results store, check the paper's claims "
-            "against them (mi_tutorial/ledger.py), print the ledger and write it as ledger.csv "
-            "and ledger.md. Experiments that were not run give 'not run' verdicts."
+            "(declared in mi_tutorial/paper/) against them, print the ledger and write it as "
+            "ledger.csv and ledger.md. Experiments that were not run give 'not run' verdicts."
         ),
     )
     report.add_argument(
@@ -245,7 +246,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .experiments import EXPERIMENTS, SCHEDULES, default_seeds, get_configs
+    from .paper import EXPERIMENTS, default_seeds, get_configs, schedule
 
     print("Experiments (mi-tutorial run EXPERIMENT --profile PROFILE):\n")
     for e in EXPERIMENTS.values():
@@ -254,7 +255,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         for profile in PROFILES:
             n_configs = len(get_configs(e.id, profile))
             n_seeds = len(default_seeds(e.id, profile))
-            steps, every = SCHEDULES[profile][e.id]
+            steps, every = schedule(e.id, profile)
             print(
                 f"{'':<30}{profile:<6} {n_configs} config(s) x {n_seeds} seed(s), "
                 f"{steps:,} steps, eval every {every:,}"
@@ -271,7 +272,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .data import DataError
-    from .experiments import describe, final_summary, format_summary, profile_deviations, run
+    from .paper import describe, profile_deviations, run
+    from .report.summaries import final_summary, format_summary
     from .runs import CorruptResultError, ResultsStore, ResultsStoreError
 
     if args.device.startswith("cuda"):
@@ -337,7 +339,7 @@ _COVERAGE_HEADER = ("experiment", "stored", "in progress", "hours", "est. hours 
 
 
 def _coverage_rows(table: pandas.DataFrame) -> list[list[str]]:
-    """The terminal rows of :func:`mi_tutorial.coverage.coverage`'s table."""
+    """The terminal rows of :func:`mi_tutorial.report.coverage.coverage`'s table."""
     return [
         [
             f"{r['code']} {r['experiment']}",
@@ -352,11 +354,11 @@ def _coverage_rows(table: pandas.DataFrame) -> list[list[str]]:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .coverage import coverage
     from .data import DataError
-    from .experiments import stored_records
     from .fileio import atomic_write
-    from .ledger import VERDICTS, compute_baselines, evaluate_claims, ledger_markdown
+    from .paper import VERDICTS, stored_records
+    from .report.coverage import coverage
+    from .report.ledger import compute_baselines, evaluate_claims, ledger_markdown
     from .runs import CorruptResultError, ResultsStore
 
     store = ResultsStore(args.results)
@@ -405,7 +407,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     counts = table["verdict"].value_counts()
     print("\n" + ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS) + ".")
     remaining = coverage(args.profile, store=store)
-    print(f"\nruns of the report's seeds (mi_tutorial.coverage.REPORT_SEEDS) at {args.profile!r}:")
+    print(
+        "\nruns of the report's seeds (mi_tutorial.report.coverage.REPORT_SEEDS) at "
+        f"{args.profile!r}:"
+    )
     print(_text_table(_coverage_rows(remaining), _COVERAGE_HEADER))
 
     out_dir = args.out if args.out is not None else store.root / args.profile
@@ -413,7 +418,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     baseline_text = ", ".join(f"{k} {v:.4f}" for k, v in baselines.items()) or "none"
     preamble = (
         f"Generated by `mi-tutorial report --profile {args.profile}` from {source}; baselines: "
-        f"{baseline_text}. Verdicts: {', '.join(VERDICTS)} (see mi_tutorial/ledger.py)."
+        f"{baseline_text}. Verdicts: {', '.join(VERDICTS)} (see mi_tutorial/paper/claims.py)."
     )
     files = {
         out_dir / "ledger.csv": table.to_csv(index=False, lineterminator="\n"),

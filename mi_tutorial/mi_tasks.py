@@ -314,7 +314,7 @@ def transformed_task(base: Task, transform: str, speed: float = 0.5) -> Task:
 def staircase_mi(step: int, steps: int, levels: tuple[float, ...] = STAIRCASE) -> float:
     """True MI (nats) at ``step`` (0-based) of a run of ``steps`` split evenly into ``levels``.
 
-    Agrees with :func:`mi_tutorial.estimation.mi_schedule` when ``steps`` is a multiple of
+    Agrees with :func:`mi_tutorial.training.estimation.mi_schedule` when ``steps`` is a multiple of
     ``len(levels)``.
     """
     if not levels:

@@ -10,7 +10,7 @@ import torch
 import mi_tutorial.data as data_module
 import mi_tutorial.runs.sweep as sweep_module
 from mi_tutorial.cli import main
-from mi_tutorial.experiments import experiment_ids
+from mi_tutorial.paper import experiment_ids
 
 
 def fake_run_config(config, seed, *, device="cpu", progress=True, data=None):
@@ -182,7 +182,7 @@ def test_data_cifar10_command(tmp_path, capsys, monkeypatch):
 
 def _store_runs(root, experiment, profile, accuracy_by_critic, seeds=(0, 1)):
     """Stored runs of every current config of ``experiment``; final accuracy per critic."""
-    from mi_tutorial.experiments import get_configs
+    from mi_tutorial.paper import get_configs
     from mi_tutorial.runs import ResultsStore
 
     store = ResultsStore(root)
@@ -210,7 +210,7 @@ PAPER_LIKE = {
 
 @pytest.fixture
 def fixed_baselines(monkeypatch):
-    import mi_tutorial.ledger as ledger_module
+    import mi_tutorial.report.ledger as ledger_module
 
     calls = []
 
@@ -279,7 +279,7 @@ def test_report_reads_cifar_runs_and_honours_profile_and_out(tmp_path, capsys, f
 def test_report_with_an_empty_store_or_no_mnist_still_writes_the_ledger(
     tmp_path, capsys, monkeypatch
 ):
-    import mi_tutorial.ledger as ledger_module
+    import mi_tutorial.report.ledger as ledger_module
 
     def no_mnist(profile, root=None):
         raise data_module.DataError("MNIST not found under /nowhere")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import joblib
 import pytest
 
-from mi_tutorial.experiments import get_configs
+from mi_tutorial.paper import get_configs
 from mi_tutorial.runs import ResultsStore, run_sweep
 from mi_tutorial.training import run_config
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import torch
 
-from mi_tutorial.coverage import COVERAGE_COLUMNS, REPORT_SEEDS, coverage
-from mi_tutorial.experiments import get_configs
+from mi_tutorial.paper import get_configs
+from mi_tutorial.report.coverage import COVERAGE_COLUMNS, REPORT_SEEDS, coverage
 from mi_tutorial.runs import ResultsStore
 from mi_tutorial.training.checkpoint import TrainingState, save_checkpoint
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mi_tutorial.experiments import get_configs
+from mi_tutorial.paper import get_configs
 from mi_tutorial.runs import ResultsStore, run_sweep
 from mi_tutorial.training import run_config
 from mi_tutorial.training.vectorised import run_config_seeds

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from mi_tutorial import ledger
-from mi_tutorial.experiments import ADVERSARIAL_SETTINGS, adversarial_setting
+from mi_tutorial.paper import ADVERSARIAL_SETTINGS, adversarial_setting
+from mi_tutorial.report import ledger
 
 
 def _rows(experiment, metric, per_seed_curves, **config):
@@ -175,7 +175,7 @@ def test_noniid_verdicts():
 
 
 def test_paper_profile_claims_read_only_the_stored_paper_runs(tmp_path):
-    from mi_tutorial.experiments import get_configs
+    from mi_tutorial.paper import get_configs
     from mi_tutorial.runs import ResultsStore
 
     store = ResultsStore(tmp_path)

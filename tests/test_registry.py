@@ -13,7 +13,7 @@ from mi_tutorial.critics import make_critic
 from mi_tutorial.data import digits_views
 from mi_tutorial.encoders import make_encoder
 from mi_tutorial.estimators import estimate, infonce, training_objective
-from mi_tutorial.experiments import get_configs
+from mi_tutorial.paper import get_configs
 from mi_tutorial.runs import ResultsStore, run_sweep
 from mi_tutorial.training import run_config
 

@@ -17,7 +17,7 @@ import mi_tutorial.training.multiview as multiview_module
 import mi_tutorial.training.noniid as noniid_module
 import mi_tutorial.training.vectorised as vec
 from mi_tutorial.config import AdversarialConfig
-from mi_tutorial.experiments import get_configs
+from mi_tutorial.paper import get_configs
 from mi_tutorial.training import (
     ADAM_EPS,
     TrainingDiverged,

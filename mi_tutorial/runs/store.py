@@ -41,18 +41,20 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from torch import nn
 
 from .._validation import check_int
 from ..config import RunConfig, config_from_dict
-from ..data import TwoViews
 from ..fileio import fsync_dir, locked, write_temp
 from ..provenance import environment_info
-from ..training.runner import build_models
+
+if TYPE_CHECKING:  # the store itself needs no torch: listing and reading runs stay light
+    from torch import nn
+
+    from ..data import TwoViews
 
 #: Environment variable that overrides the default results root.
 RESULTS_ENV = "MI_TUTORIAL_RESULTS"
@@ -171,7 +173,7 @@ class ResultsStore:
 
     def checkpoint_path(self, config: RunConfig, seed: int) -> Path:
         """Where an unfinished run of ``(config, seed)`` keeps its resumable state (see
-        :mod:`mi_tutorial.checkpoint`); deleted once the run is stored."""
+        :mod:`mi_tutorial.training.checkpoint`); deleted once the run is stored."""
         return self.paths(config, seed)[0].with_suffix(".ckpt")
 
     # ---- reading -----------------------------------------------------------------------------
@@ -406,6 +408,8 @@ def trained_models(
 
     The run must have been stored with ``keep_models=True`` (else ``FileNotFoundError``).
     """
+    from ..training.runner import build_models  # torch, only when weights are loaded
+
     models = build_models(config, seed, data)
     states = store.load_models(config, seed)
     for name, module in models.items():

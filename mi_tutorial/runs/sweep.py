@@ -18,12 +18,12 @@ from .._validation import check_int, check_seeds
 from ..config import RunConfig
 from ..fileio import locked
 from ..provenance import git_state
-from ..training import run_config
-from ..training.checkpoint import checkpoint_summary
 from .store import RECORD_COLUMNS, ResultsStore, ResultsStoreError, RunFn, with_config
 
 
 def _default_run_fn() -> RunFn:
+    from ..training import run_config  # torch is imported when something trains, not before
+
     return run_config
 
 
@@ -43,7 +43,7 @@ def _run_and_save(
     The pair is claimed first (:meth:`ResultsStore.running_lock_path`): if another process is
     running it, return None at once (``wait=False``) or wait for it and return 0.0 if that process
     stored it. If ``run_fn`` takes a ``checkpoint`` argument (as
-    :func:`mi_tutorial.train.run_config` does), the run saves its state to
+    :func:`mi_tutorial.training.run_config` does), the run saves its state to
     :meth:`ResultsStore.checkpoint_path` as it goes and resumes from there after an interruption;
     the wall time then adds the earlier attempts' training time, and the provenance says at which
     steps the run was resumed and from which commit it started.
@@ -53,6 +53,8 @@ def _run_and_save(
     process is paused. It is left out when an earlier attempt's checkpoint did not record it, and
     it overcounts under a *threaded* parallel backend (other runs share the process).
     """
+    from ..training.checkpoint import checkpoint_summary
+
     git_state()  # the commit of the code that trains, read before hours of training
     with locked(store.running_lock_path(config, seed), exclusive=True, wait=wait) as mine:
         if not mine:
@@ -116,7 +118,7 @@ def run_sweep(
     """Run (or load from ``store``) every ``(config, seed)`` pair and return all records, tidy.
 
     ``run_fn(config, seed, *, device, progress) -> DataFrame`` defaults to
-    :func:`mi_tutorial.train.run_config`. Finished pairs are saved as soon as each one finishes,
+    :func:`mi_tutorial.training.run_config`. Finished pairs are saved as soon as each one finishes,
     so an interrupted sweep resumes where it stopped; an interrupted multi-view run itself
     continues from its last evaluation (:meth:`ResultsStore.checkpoint_path`). Sweeps in several
     processes may share a store: a pair being run by one is skipped by the others until the end,
@@ -127,7 +129,7 @@ def run_sweep(
     then the config fields (see :func:`config_columns`).
 
     ``keep_models=True`` also stores each run's trained weights (``run_fn`` is then called with
-    ``models={}`` to fill, as :func:`mi_tutorial.train.run_config` does); a cached run stored
+    ``models={}`` to fill, as :func:`mi_tutorial.training.run_config` does); a cached run stored
     without weights is run again. Read them with :meth:`ResultsStore.load_models`.
 
     ``backend``: the joblib backend for ``n_jobs > 1`` (a registered name such as ``"loky"``,

@@ -16,7 +16,7 @@ At most ``eval_every`` steps are lost to an interruption.
 
 The file is written atomically (a reader finds the previous checkpoint or the new one, never a
 part) and read back with ``torch.load(weights_only=True)``: it holds tensors, numbers and strings
-only, never pickled code. :class:`mi_tutorial.results.ResultsStore` keeps it next to the run's
+only, never pickled code. :class:`mi_tutorial.runs.ResultsStore` keeps it next to the run's
 records as ``seed-N.ckpt`` and deletes it once the finished run is stored.
 """
 

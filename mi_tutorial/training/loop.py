@@ -178,7 +178,7 @@ class Records:
 
 class Resumable:
     """Saves a run's state to ``path`` after each evaluation and restores it at the start
-    (see :mod:`mi_tutorial.checkpoint`); does nothing when ``path`` is None."""
+    (see :mod:`mi_tutorial.training.checkpoint`); does nothing when ``path`` is None."""
 
     def __init__(
         self,

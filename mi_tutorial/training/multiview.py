@@ -125,9 +125,9 @@ def train_multiview(
     the same scores.
 
     ``checkpoint``: a file path. After every evaluation the run's whole state is saved there
-    (:mod:`mi_tutorial.checkpoint`); if the file exists when the run starts, the run continues from
+    (:mod:`mi_tutorial.training.checkpoint`); if the file exists when the run starts, the run continues from
     it, and the records equal those of an uninterrupted run (``elapsed_s`` continues the first
-    attempt's clock). The file is left in place; :func:`mi_tutorial.results.run_sweep` deletes it
+    attempt's clock). The file is left in place; :func:`mi_tutorial.runs.run_sweep` deletes it
     once the run is stored.
     """
     if not isinstance(config, MultiViewConfig):

@@ -1,6 +1,6 @@
 r"""Seed-vectorised training: :math:`S` seeds of one small config in one batched computation.
 
-The sequential trainers of :mod:`mi_tutorial.train` run one ``(config, seed)`` at a time. For small
+The sequential trainers of :mod:`mi_tutorial.training` run one ``(config, seed)`` at a time. For small
 models much of a step can be per-operation overhead, so here the :math:`S` seeds' models are *stacked*
 (:func:`torch.func.stack_module_state`: every parameter gets a leading seed axis, shape
 ``[S, *shape]``) and one forward/backward runs all of them at once through
@@ -8,11 +8,11 @@ models much of a step can be per-operation overhead, so here the :math:`S` seeds
 
 **Why this trains each seed exactly as the sequential trainer does (up to float rounding).**
 
-* *Initialisation.* Seed :math:`s`'s modules come from :func:`mi_tutorial.train.build_models`
+* *Initialisation.* Seed :math:`s`'s modules come from :func:`mi_tutorial.training.build_models`
   (``torch.manual_seed(s)`` in a forked RNG), the very function the sequential trainer calls,
   and are copied into slice :math:`s` of the stack: the stacked initial parameters *equal* the
   sequential ones bit for bit.
-* *Data.* Every seed keeps its own training stream (:func:`mi_tutorial.train._stream_generator`)
+* *Data.* Every seed keeps its own training stream (:func:`mi_tutorial.training.loop.stream_generator`)
   and draws its batch (and noise) from it in the same order as the sequential trainer; the
   :math:`S` batches are then stacked. The evaluation streams are per seed too.
 * *Gradients.* With :math:`L_s(\theta_s)` the loss of seed :math:`s`, backpropagating the joint
@@ -25,7 +25,7 @@ models much of a step can be per-operation overhead, so here the :math:`S` seeds
   :math:`\hat m_t = m_t / (1-\beta_1^t)`, :math:`\hat v_t = v_t / (1-\beta_2^t)`. The only state
   shared by the elements of a tensor is the step count :math:`t`, which is the same for every
   seed (all seeds step together). So one :class:`torch.optim.Adam` over the stacked tensors *is*
-  :math:`S` independent per-seed Adams (same lr, betas and eps = :data:`~mi_tutorial.train.ADAM_EPS`).
+  :math:`S` independent per-seed Adams (same lr, betas and eps = :data:`~mi_tutorial.training.ADAM_EPS`).
 
 What differs: batched matrix products (``bmm``) may round differently from the sequential ones
 (``mm``), so gradients agree to float tolerance rather than bit for bit. After one Adam step the
@@ -46,8 +46,8 @@ dominated by arithmetic on large activations (E6: [K, K, 10] tensors per layer; 
 392→300→300→100 products), not by per-operation overhead; batching seeds pays off where overhead
 dominates (tiny models, GPUs). Since the records also differ from the sequential ones at the
 float-rounding level (≈1e-6 in E6's bounds), the vectorised trainers are a library function here:
-:func:`mi_tutorial.results.run_sweep` keeps training seeds one by one, so its records stay exactly
-those of :func:`mi_tutorial.train.run_config`.
+:func:`mi_tutorial.runs.run_sweep` keeps training seeds one by one, so its records stay exactly
+those of :func:`mi_tutorial.training.run_config`.
 
 Supported: :class:`~mi_tutorial.config.NonIIDConfig` (E6) and
 :class:`~mi_tutorial.config.MultiViewConfig` with the ``mlp`` encoder and any critic.
@@ -173,7 +173,7 @@ def stack_seed_models(
     data: tuple[TwoViews, TwoViews] | None = None,
     device: str | torch.device = "cpu",
 ) -> tuple[list[dict[str, nn.Module]], dict[str, SeedStack]]:
-    """Each seed's modules from :func:`mi_tutorial.train.build_models` — exactly the sequential
+    """Each seed's modules from :func:`mi_tutorial.training.build_models` — exactly the sequential
     trainer's initialisation for that seed — moved to ``device``, and one :class:`SeedStack` per
     module name whose slice ``i`` holds seed ``seeds[i]``'s parameters.
 
@@ -214,7 +214,7 @@ def train_noniid_seeds(
     progress: bool = False,
     models: dict[int, dict[str, nn.Module]] | None = None,
 ) -> dict[int, pd.DataFrame]:
-    r""":func:`mi_tutorial.train.train_noniid` for every seed at once; ``{seed: records}``.
+    r""":func:`mi_tutorial.training.train_noniid` for every seed at once; ``{seed: records}``.
 
     Each seed's critic :math:`f_s`, batch stream and Adam state are its own (see the module
     docstring); one step evaluates :math:`\sum_s -\mathrm{objective}(f_s(x_s, y_s))` with
@@ -294,7 +294,7 @@ def train_multiview_seeds(
     data: tuple[TwoViews, TwoViews] | None = None,
     models: dict[int, dict[str, nn.Module]] | None = None,
 ) -> dict[int, pd.DataFrame]:
-    r""":func:`mi_tutorial.train.train_multiview` for every seed at once; ``{seed: records}``.
+    r""":func:`mi_tutorial.training.train_multiview` for every seed at once; ``{seed: records}``.
 
     One step: each seed :math:`s` draws its batch (and coupled noise) from its own stream, the
     :math:`S` batches are stacked, and ``vmap`` computes
@@ -423,7 +423,7 @@ def run_config_seeds(
     progress: bool = False,
     data: tuple[TwoViews, TwoViews] | None = None,
 ) -> dict[int, pd.DataFrame]:
-    """Seed-vectorised :func:`mi_tutorial.train.run_config`: ``{seed: records}`` for E6 configs and
+    """Seed-vectorised :func:`mi_tutorial.training.run_config`: ``{seed: records}`` for E6 configs and
     MLP-encoder multi-view configs (a ``ValueError`` names the unsupported cases)."""
     if isinstance(config, NonIIDConfig):
         if data is not None:
@@ -433,5 +433,5 @@ def run_config_seeds(
         return train_multiview_seeds(config, seeds, device=device, progress=progress, data=data)
     raise ValueError(
         f"seed-vectorised training supports non-i.i.d. and multi-view (MLP encoder) configs, not "
-        f"{type(config).__name__}; use mi_tutorial.train.run_config once per seed."
+        f"{type(config).__name__}; use mi_tutorial.training.run_config once per seed."
     )

@@ -12,10 +12,10 @@ import math
 
 import pandas as pd
 
-from .config import RunConfig
-from .experiments import EXPERIMENTS, get_configs
-from .runs import ResultsStore
-from .training.checkpoint import checkpoint_summary
+from ..config import RunConfig
+from ..paper import EXPERIMENTS, get_configs
+from ..runs import ResultsStore
+from ..training.checkpoint import checkpoint_summary
 
 #: Seeds per config this project commits at the ``paper`` profile for its report: three for the
 #: figures the paper averages over runs (E3–E6 and the supervised reference), one for its
