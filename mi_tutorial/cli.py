@@ -358,7 +358,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .fileio import atomic_write
     from .paper import VERDICTS, stored_records
     from .report.coverage import coverage
-    from .report.ledger import compute_baselines, evaluate_claims, ledger_markdown
+    from .report.ledger import (
+        compute_baselines,
+        evaluate_claims,
+        ledger_markdown,
+        split_checks,
+        verdict_counts,
+    )
     from .runs import CorruptResultError, ResultsStore
 
     store = ResultsStore(args.results)
@@ -396,16 +402,22 @@ def _cmd_report(args: argparse.Namespace) -> int:
     print("checking the claims ...")
     table = evaluate_claims(records, baselines)
 
-    rows = [[str(v) for v in row] for row in table[list(_REPORT_COLUMNS)].itertuples(index=False)]
-    print()
-    print(_text_table(rows, _REPORT_COLUMNS))
+    claims, checks = split_checks(table)
+    for heading, part in (
+        ("", claims),
+        ("checks (hold by construction or algebra; not counted as reproductions):", checks),
+    ):
+        rows = [
+            [str(v) for v in row] for row in part[list(_REPORT_COLUMNS)].itertuples(index=False)
+        ]
+        print(f"\n{heading}" if heading else "")
+        print(_text_table(rows, _REPORT_COLUMNS))
     notes = [(c, n) for c, n in zip(table["claim"], table["what ours measures"], strict=True) if n]
     if notes:
         print("\nwhat 'ours' measures / why not run:")
         for claim, note in notes:
             print(f"  {claim:<4} {note}")
-    counts = table["verdict"].value_counts()
-    print("\n" + ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS) + ".")
+    print("\n" + verdict_counts(claims))
     remaining = coverage(args.profile, store=store)
     print(
         "\nruns of the report's seeds (mi_tutorial.report.coverage.REPORT_SEEDS) at "

@@ -191,9 +191,9 @@ def _store_runs(root, experiment, profile, accuracy_by_critic, seeds=(0, 1)):
         bound = 4.7 if config.estimator == "infonce" else 6.2 if config.critic == "concat" else 5.5
         frame = pd.DataFrame(
             {
-                "step": [0, 0, 1000, 1000],
-                "metric": ["accuracy", "bound", "accuracy", "bound"],
-                "value": [0.8, 0.0, final, bound],
+                "step": [0, 0, 0, 1000, 1000, 1000],
+                "metric": ["accuracy", "bound", "train_bound"] * 2,
+                "value": [0.8, 0.0, float("nan"), final, bound - 1.0, bound],
             }
         )
         for seed in seeds:
@@ -235,15 +235,17 @@ def test_report_writes_the_ledger_for_the_paper_profile(tmp_path, capsys, fixed_
     csv_path, md_path = tmp_path / "paper" / "ledger.csv", tmp_path / "paper" / "ledger.md"
     assert f"wrote {csv_path}" in out and f"wrote {md_path}" in out
     table = pd.read_csv(csv_path, dtype={"claim": str}).set_index("claim")
-    assert len(table) == 23  # one row per claim of the ledger
-    assert table.loc[["7a", "7b", "8", "9"], "verdict"].tolist() == ["reproduced"] * 4
+    assert len(table) == 30  # one row per claim and check of the ledger
+    assert table.loc[["3", "13"], "kind"].tolist() == ["check", "check"]
+    assert "checks (hold by construction" in out
+    assert table.loc[["7a", "7b", "8", "9a", "9b"], "verdict"].tolist() == ["reproduced"] * 5
     assert table.loc["7a", "seeds"] == 2 and table.loc["7a", "profile"] == "paper"
     assert table.loc["13", "verdict"] == "reproduced"
     assert table.loc[["1a", "11", "14a", "14d"], "verdict"].tolist() == ["not run"] * 4
     markdown = md_path.read_text()
     assert markdown.startswith("# Claims ledger (paper profile)")
     assert "mi-tutorial report --profile paper" in markdown and "pixel 0.8510" in markdown
-    assert "| 7a | 3a |" in markdown and markdown.rstrip().endswith("not run.")
+    assert "| 7a | 3a |" in markdown and "not run.\n\nChecks (" in markdown
     # What remains: the report's seeds stored per experiment, and the commands for the rest.
     assert "E4 critic-capacity       12/18" in out
     assert "mi-tutorial run critic-capacity --profile paper --seeds 3" in out

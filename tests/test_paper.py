@@ -170,3 +170,27 @@ def test_no_import_cycles_between_modules():
     for name in sorted(modules):
         if name not in state:
             visit(name, [name])
+
+
+def test_e1_shows_the_first_versions_runs_labelled_until_faithful_ones_exist(tmp_path):
+    """Runs stored before the notebook's RealNVP permutations keep their keys; the report shows
+    them, with a ``variant`` column, only while no run of the current configs exists."""
+    import pandas as pd
+
+    from mi_tutorial.paper.common import SHARED_PERMUTATIONS, without_notebook_permutations
+    from mi_tutorial.runs import ResultsStore
+
+    store = ResultsStore(tmp_path)
+    current = paper.get_configs("bijective", "smoke")
+    earlier = without_notebook_permutations(current)
+    assert all(dict(c.encoder_kwargs)["permutations"] == "notebook" for c in current)
+    assert {c.key() for c in earlier}.isdisjoint(c.key() for c in current)
+    frame = pd.DataFrame({"step": [0, 10], "metric": "accuracy", "value": [0.5, 0.6]})
+    assert paper.stored_records("smoke", store, ["bijective"]).empty
+    for config in earlier:
+        store.save(config, 0, frame, wall_time=1.0)
+    shown = paper.stored_records("smoke", store, ["bijective"])
+    assert set(shown["variant"]) == {SHARED_PERMUTATIONS} and len(shown) == 4
+    store.save(current[0], 0, frame, wall_time=1.0)
+    faithful = paper.stored_records("smoke", store, ["bijective"])
+    assert "variant" not in faithful and set(faithful["config_key"]) == {current[0].key()}

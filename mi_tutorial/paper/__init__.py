@@ -256,16 +256,29 @@ def stored_records(
     ``experiments`` defaults to all of them, CIFAR-10 included. Every seed found in the store
     counts (not only :func:`default_seeds`), so a paper-profile sweep run with ``--seeds 3`` is
     reported with its three seeds. Runs stored under configs the code no longer builds (cache keys
-    of an older version) are left out, so they cannot mix with current ones. Returns tidy records
+    of an older version) are left out, so they cannot mix with current ones, with one labelled
+    exception: an experiment without runs of its current configs that declares an earlier version
+    (:attr:`Study.earlier`, E1 and E2 before the notebook's RealNVP permutations) shows that
+    version's runs, with a ``variant`` column naming the difference. Returns tidy records
     with the config fields and ``seed`` as columns (like :func:`run`); an empty frame if nothing
     is stored. Raises :class:`mi_tutorial.runs.CorruptResultError` for a damaged stored run.
     """
     profile = _profile(profile)
     store = store if store is not None else ResultsStore()
     ids = experiment_ids(include_cifar10=True) if experiments is None else list(experiments)
-    return store.load_stored(
-        config for experiment in ids for config in get_configs(experiment, profile)
-    )
+    frames = [_stored_or_earlier(store, study(experiment), profile) for experiment in ids]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else store.load_stored([])
+
+
+def _stored_or_earlier(store: ResultsStore, s: Study, profile: str) -> pd.DataFrame:
+    """The stored runs of the current configs; if there are none and the experiment declares an
+    earlier version, that version's runs with a ``variant`` column saying what differs."""
+    records = store.load_stored(s.configs(profile))
+    if not records.empty or s.earlier is None:
+        return records
+    earlier = store.load_stored(s.earlier(profile))
+    return earlier.assign(variant=s.earlier_label) if not earlier.empty else records
 
 
 def profile_deviations(experiment: str, profile: str) -> list[str]:

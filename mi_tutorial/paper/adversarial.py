@@ -10,7 +10,14 @@ import pandas as pd
 
 from ..config import AdversarialConfig, RunConfig
 from .claims import NOT_RUN, Check, Claim, Outcome, grade, per_seed, select
-from .common import ENCODER_SIZES, SMOKE_SCHEDULE, Experiment, Study
+from .common import (
+    ENCODER_SIZES,
+    SHARED_PERMUTATIONS,
+    SMOKE_SCHEDULE,
+    Experiment,
+    Study,
+    without_notebook_permutations,
+)
 
 EXPERIMENT = Experiment(
     "adversarial",
@@ -216,4 +223,14 @@ PAPER_POINTS = (
     ),
 )
 
-STUDY = Study(EXPERIMENT, configs, SCHEDULE, SEEDS, NOTES, CLAIMS, PAPER_POINTS)
+STUDY = Study(
+    EXPERIMENT,
+    configs,
+    SCHEDULE,
+    SEEDS,
+    NOTES,
+    CLAIMS,
+    PAPER_POINTS,
+    earlier=lambda profile: without_notebook_permutations(configs(profile)),
+    earlier_label=SHARED_PERMUTATIONS,
+)

@@ -24,6 +24,17 @@ from dataclasses import dataclass
 import pandas as pd
 
 VERDICTS = ("reproduced", "partially", "not reproduced", "not run")
+#: A ``claim`` is something the paper found that could have come out otherwise; a ``check`` holds
+#: by construction or algebra for a correct implementation (e.g. I_NCE ≤ log K for any score
+#: matrix). Checks are shown apart and never counted as reproductions.
+KINDS = ("claim", "check")
+
+#: The two MI-bound quantities a run records. ``train_bound`` (the mean bound over the training
+#: batches since the previous evaluation) is what the official notebook reports as its "test" bound
+#: (its ``get_testing_loss`` reads the training iterator; paper spec §5.4, §7), so a value read off
+#: the paper's figures is compared with it; ``bound`` is the bound on the held-out test set, shown
+#: beside it.
+PAPER_BOUND, HELD_OUT_BOUND = "train_bound", "bound"
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,11 @@ class Claim:
     statement: str
     paper_value: str  #: the paper's number(s) with their source tag
     check: Check
+    kind: str = "claim"  #: see :data:`KINDS`
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
 
 
 def claim_order(claim: Claim) -> tuple[int, str]:
@@ -139,3 +155,21 @@ def both_or_either(first: bool, second: bool) -> str:
     if first and second:
         return "reproduced"
     return "partially" if first or second else "not reproduced"
+
+
+def mean_text(values: pd.Series) -> str:
+    """``0.123`` for one value, ``0.123 ± 0.004`` (SD over seeds) for several, ``—`` for none."""
+    values = values.dropna()
+    if values.empty:
+        return "—"
+    if len(values) == 1:
+        return f"{values.iloc[0]:.3f}"
+    return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}"
+
+
+def held_out_note(compared: str, held_out: pd.Series) -> str:
+    """The note of a bound claim: which quantity the verdict compares, and the held-out one."""
+    return (
+        f"{compared} on training batches (the notebook's quantity, compared with the paper); "
+        f"on the held-out test set: {mean_text(held_out)}"
+    )

@@ -57,6 +57,11 @@ class Study:
     notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     claims: tuple[Claim, ...] = ()
     paper_points: tuple[PaperPoints, ...] = ()
+    #: The configs of an earlier, superseded version of the experiment whose stored runs the
+    #: report shows, labelled, until runs of the current configs exist (see
+    #: :func:`mi_tutorial.paper.stored_records`); ``earlier_label`` says what differs.
+    earlier: Callable[[str], list[RunConfig]] | None = None
+    earlier_label: str = ""
 
 
 # --- encoder sizes ---------------------------------------------------------------------------------
@@ -171,3 +176,19 @@ def multiview(
         **common,
         **fields,
     )
+
+
+#: What the runs made before the RealNVP followed the notebook differ in (E1, E2).
+SHARED_PERMUTATIONS = (
+    "the first version's RealNVP (permutations shared by both encoders and every seed, "
+    "coupling → permute); runs with the notebook's permutations are pending"
+)
+
+
+def without_notebook_permutations(configs: list[RunConfig]) -> list[RunConfig]:
+    """The same configs as they were before ``permutations="notebook"`` existed (their encoder
+    kwargs do not name it, so they keep their old cache keys and find their stored runs)."""
+    return [
+        c.replace(encoder_kwargs={k: v for k, v in c.encoder_kwargs if k != "permutations"})
+        for c in configs
+    ]

@@ -120,6 +120,7 @@ CLAIMS = (
         "I_NCE = log K − L_K-pair-mc for every score matrix (shared encoder: Sohn's loss)",
         "exact identity [T]",
         nce_kpair_identity,
+        kind="check",  # an algebraic identity: checked by computation, not an experiment
     ),
 )
 

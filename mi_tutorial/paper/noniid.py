@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..config import NonIIDConfig, RunConfig
-from .claims import NOT_RUN, Claim, Outcome, both_or_either, estimator_name, select
+from .claims import NOT_RUN, Check, Claim, Outcome, estimator_name, select
 from .common import ESTIMATOR_PAIR, Experiment, Study
 
 EXPERIMENT = Experiment(
@@ -45,42 +45,58 @@ def configs(profile: str) -> list[RunConfig]:
     ]
 
 
-def exceeds_true_mi(records: pd.DataFrame, baselines: dict) -> Outcome:
-    """Claim 12: with shared-latent batches the estimates exceed the true MI, with i.i.d. ones
-    they do not (means over the last 10% of steps)."""
-    from ..synthetic import noniid_true_mi
+#: An i.i.d. estimate counts as "not above" the true MI up to this margin (nats): the paper's
+#: i.i.d. curves sit at ≈0.02, on the true value, with about this much noise.
+IID_MARGIN = 0.01
 
-    rows = select(records, EXPERIMENT.id, "bound")
-    if rows.empty:
-        return NOT_RUN
-    true_mi = noniid_true_mi()
-    tail = rows[rows["step"] >= rows["step"].max() * 0.9]
-    means = tail.groupby(["iid", "estimator"])["value"].mean()
-    shared = {est: v for (iid, est), v in means.items() if not iid}
-    iid = [v for (iid_, _), v in means.items() if iid_]
-    if not shared or not iid:
-        return NOT_RUN
-    above = all(v > true_mi for v in shared.values())
-    below = all(v <= true_mi + 0.01 for v in iid)
-    return Outcome(
-        tuple(shared.values()),
-        both_or_either(above, below),
-        f"non-i.i.d. estimates, mean over the last 10% of steps (true MI {true_mi:.4f})",
-        seeds=int(tail.groupby(["iid", "estimator"])["seed"].nunique().min()),
-        cases=tuple(estimator_name(est) for est in shared),
-    )
+
+def against_true_mi(iid: bool) -> Check:
+    """Claims 12a/12b: the final estimates (mean over the last 10% of steps, on the training
+    batches as the paper plots them) exceed the true MI with shared-latent batches (12a) and do
+    not exceed it with i.i.d. ones (12b), for each estimator."""
+
+    def check(records: pd.DataFrame, baselines: dict) -> Outcome:
+        from ..synthetic import noniid_true_mi
+
+        rows = select(records, EXPERIMENT.id, "bound", iid=iid)
+        if rows.empty:
+            return NOT_RUN
+        true_mi = noniid_true_mi()
+        tail = rows[rows["step"] >= rows["step"].max() * 0.9]
+        means = tail.groupby("estimator")["value"].mean()
+        ok = means > true_mi if not iid else means <= true_mi + IID_MARGIN
+        verdict = "reproduced" if ok.all() else "partially" if ok.any() else "not reproduced"
+        kind = "i.i.d." if iid else "shared-latent (non-i.i.d.)"
+        return Outcome(
+            tuple(means),
+            verdict,
+            f"{kind} estimates, mean over the last 10% of steps (true MI {true_mi:.4f})",
+            seeds=int(tail.groupby("estimator")["seed"].nunique().min()),
+            cases=tuple(estimator_name(est) for est in means.index),
+        )
+
+    return check
 
 
 CLAIMS = (
     Claim(
-        "12",
+        "12a",
         EXPERIMENT.id,
         "4c",
-        "shared-Z batches: estimates exceed the true MI; i.i.d.: they do not",
+        "shared-Z batches: the I_NCE and I_NWJ estimates exceed the true MI",
         "I_NCE ≈0.18, I_NWJ ≈0.10 vs 0.0204 [Fig, D]",
-        exceeds_true_mi,
+        against_true_mi(iid=False),
+    ),
+    Claim(
+        "12b",
+        EXPERIMENT.id,
+        "4c",
+        f"i.i.d. batches: the estimates do not exceed the true MI (+{IID_MARGIN})",
+        "≈0.02 for both vs 0.0204 [Fig, D]",
+        against_true_mi(iid=True),
     ),
 )
+
 
 PAPER_POINTS = (
     ("bound", {"iid": False, "estimator": "infonce"}, ((1000, 0.14), (18000, 0.21))),

@@ -50,13 +50,17 @@ def ledger_row(claim: Claim, records: pd.DataFrame, baselines: dict) -> dict:
         n_seeds = outcome.seeds
     else:
         n_seeds = int(subset["seed"].nunique()) if "seed" in subset and len(subset) else 0
+    note = outcome.note
+    if "variant" in subset and subset["variant"].notna().any() and outcome.verdict != "not run":
+        note = f"{note}; runs of {subset['variant'].dropna().iloc[0]}".lstrip("; ")
     return {
+        "kind": claim.kind,
         "claim": claim.id,
         "figure": claim.figure,
         "statement": claim.statement,
         "paper": claim.paper_value,
         "ours": _ours(outcome),
-        "what ours measures": outcome.note,
+        "what ours measures": note,
         "seeds": n_seeds,
         "profile": ", ".join(profiles) or "—",
         "verdict": outcome.verdict,
@@ -81,7 +85,8 @@ def paper_profile_claims(
     What a chapter shows under "At the paper's settings": trains nothing, reads every stored seed
     of the experiments' current paper configs (:func:`mi_tutorial.paper.stored_records`,
     ``store`` defaulting to the results folder); a claim without runs says ``not run``. Columns:
-    claim, statement, paper, ours, seeds, what ours measures, verdict. Raises ``ValueError`` for an
+    claim, statement, paper, ours, seeds, what ours measures, verdict (sanity checks, see
+    :data:`~mi_tutorial.paper.claims.KINDS`, are left out). Raises ``ValueError`` for an
     experiment no claim is about.
     """
     claims = tuple(claim for claim in CLAIMS if claim.experiment in experiment_ids)
@@ -91,7 +96,8 @@ def paper_profile_claims(
         what = f"no claim of the ledger is about {sorted(unknown)}" if unknown else "no experiment"
         raise ValueError(f"{what}; experiments with claims: {', '.join(sorted(known))}.")
     records = stored_records("paper", store, experiment_ids)
-    return evaluate_claims(records, baselines, claims)[CHAPTER_COLUMNS]
+    table = evaluate_claims(records, baselines, claims)
+    return table[table["kind"] == "claim"][CHAPTER_COLUMNS].reset_index(drop=True)
 
 
 def compute_baselines(profile: str, root=None) -> dict[str, float]:
@@ -129,12 +135,42 @@ def ledger_markdown(table: pd.DataFrame, title: str | None = None, preamble: str
         lines += [f"# {title}", ""]
     if preamble:
         lines += [preamble, ""]
+    claims, checks = split_checks(table)
+    lines += _markdown_rows(claims)
+    if "verdict" in claims:
+        lines += ["", verdict_counts(claims)]
+    if not checks.empty:
+        lines += [
+            "",
+            "Checks (hold by construction or algebra for a correct implementation; not counted "
+            "as reproductions):",
+            "",
+            *_markdown_rows(checks),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def split_checks(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the claims, the sanity checks) of a ledger table, without the ``kind`` column."""
+    if "kind" not in table:
+        return table, table.iloc[0:0]
+    is_check = table["kind"] == "check"
+    return (
+        table[~is_check].drop(columns="kind").reset_index(drop=True),
+        table[is_check].drop(columns="kind").reset_index(drop=True),
+    )
+
+
+def verdict_counts(claims: pd.DataFrame) -> str:
+    """ "14 reproduced, 3 partially, …" over the claims of a table (checks left out)."""
+    counts = claims["verdict"].value_counts()
+    return ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS) + "."
+
+
+def _markdown_rows(table: pd.DataFrame) -> list[str]:
     columns = list(table.columns)
-    lines.append("| " + " | ".join(_markdown_cell(c) for c in columns) + " |")
+    lines = ["| " + " | ".join(_markdown_cell(c) for c in columns) + " |"]
     lines.append("|" + "|".join("---" for _ in columns) + "|")
     for row in table.itertuples(index=False):
         lines.append("| " + " | ".join(_markdown_cell(v) for v in row) + " |")
-    if "verdict" in table:
-        counts = table["verdict"].value_counts()
-        lines += ["", ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS) + "."]
-    return "\n".join(lines) + "\n"
+    return lines
