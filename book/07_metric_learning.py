@@ -35,18 +35,13 @@ from myst_nb import glue
 
 from mi_tutorial import paper
 from mi_tutorial.critics import make_critic
-from mi_tutorial.data import (
-    NONIID_NOISE_COV,
-    digits_views,
-    gaussian_mi_from_cov,
-    load_views,
-    noniid_true_mi,
-)
+from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.encoders import make_encoder
 from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES, TRIPLET_MARGIN, infonce, k_pair_loss
 from mi_tutorial.report import ledger
 from mi_tutorial.report.analysis import metric_frame
 from mi_tutorial.report.plotting import plot_curves, smooth, use_book_style
+from mi_tutorial.synthetic import NONIID_NOISE_COV, gaussian_mi_from_cov, noniid_true_mi
 
 use_book_style()
 

@@ -36,8 +36,7 @@ from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES
 from mi_tutorial.evaluation import encode, linear_probe_report
 from mi_tutorial.probes import compare_probes, fit_linear_probe
 from mi_tutorial.report.plotting import use_book_style
-from mi_tutorial.runs import ResultsStore
-from mi_tutorial.training import trained_models
+from mi_tutorial.runs import ResultsStore, trained_models
 
 use_book_style()
 
