@@ -66,6 +66,50 @@ class TrainingDiverged(RuntimeError):
         )
 
 
+#: Largest plausible |value| of a bound, in nats. The true MI between the two views of an image is
+#: at most the entropy of the image, itself at most log(number of distinct training images) ≈ 11
+#: nats for MNIST, and I_NCE <= log(batch size) ≈ 5-6 nats; the estimates that legitimately go
+#: beyond are the *test* values of the unbounded estimators (NWJ's exponential term overshooting on
+#: unseen pairs), and the largest of those stored at the paper profile is -147.6 nats (E4, I_NWJ
+#: with t = 4, step 2,000; results/paper/*/*/seed-*.csv). 10,000 nats is ~70x that, far from any
+#: legitimate run, and still catches the exploded values of a run whose weights blew up (lr 10
+#: with I_NCE: -7e7 after 10 steps).
+PLAUSIBLE_BOUND_NATS = 1e4
+#: Metrics holding a bound (or its distance to a target), checked against the limit above.
+BOUND_METRICS = ("bound", "train_bound", "objective", "training-batch bound")
+#: Metrics holding an accuracy, which must lie in [0, 1].
+ACCURACY_METRICS = ("accuracy", "classifier_accuracy")
+
+
+def implausible(metric: str, value: float) -> str | None:
+    """Why ``value`` of ``metric`` must not be stored (non-finite or absurd), or None if it may.
+
+    ``train_bound`` is NaN at step 0 by design (no training batch yet), so NaN is allowed there
+    only; see :data:`PLAUSIBLE_BOUND_NATS` for the bound's limit.
+    """
+    if metric == "train_bound" and np.isnan(value):
+        return None
+    if not np.isfinite(value):
+        return f"the {metric} is {value}"
+    if metric in BOUND_METRICS and abs(value) > PLAUSIBLE_BOUND_NATS:
+        return (
+            f"the {metric} is {value:.4g} nats, beyond the plausible ±{PLAUSIBLE_BOUND_NATS:g} "
+            "(the weights have exploded)"
+        )
+    if metric in ACCURACY_METRICS and not 0.0 <= value <= 1.0:
+        return f"the {metric} is {value}, outside [0, 1]"
+    return None
+
+
+def check_metrics(metrics: dict[str, float], step: int, describe: dict[str, str], lr: str) -> None:
+    """Raise :class:`TrainingDiverged` if any evaluated metric is non-finite or absurd, so that
+    such a value is never recorded (nor stored)."""
+    for metric, value in metrics.items():
+        problem = implausible(metric, float(value))
+        if problem is not None:
+            raise TrainingDiverged(step, detail=problem, lr=lr, **describe)
+
+
 def stream_generator(seed: int, stream: int) -> torch.Generator:
     """A CPU generator for one named random stream of run ``seed`` (well-mixed, non-overlapping)."""
     state = np.random.SeedSequence([seed, stream]).generate_state(1, dtype=np.uint64)[0]
@@ -126,6 +170,7 @@ class LossLog:
         self.tags: list[str] = []
         self.losses: list[torch.Tensor] = []
         self.bounds: list[torch.Tensor] = []
+        self.bound_steps: list[int] = []
 
     def add(
         self,
@@ -139,9 +184,11 @@ class LossLog:
         self.losses.append(loss.detach())
         if bound is not None:
             self.bounds.append(bound.detach())
+            self.bound_steps.append(step)
 
     def flush(self) -> np.ndarray:
-        """Raise :class:`TrainingDiverged` at the first non-finite loss, else return the bounds."""
+        """Raise :class:`TrainingDiverged` at the first non-finite loss or non-finite or absurd
+        training-batch bound (:func:`implausible`), else return the bounds."""
         if self.losses:
             losses = torch.stack(self.losses).double().cpu().numpy()
             bad = np.flatnonzero(~np.isfinite(losses))
@@ -154,7 +201,9 @@ class LossLog:
                     **self.describe,
                 )
         bounds = torch.stack(self.bounds).double().cpu().numpy() if self.bounds else np.empty(0)
-        self.steps, self.tags, self.losses, self.bounds = [], [], [], []
+        for step, value in zip(self.bound_steps, bounds, strict=True):
+            check_metrics({"training-batch bound": value}, step, self.describe, self.lr)
+        self.steps, self.tags, self.losses, self.bounds, self.bound_steps = [], [], [], [], []
         return bounds
 
 
