@@ -336,3 +336,111 @@ def test_provenance_names_the_cuda_device_that_ran(monkeypatch):
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda d: f"gpu {torch.device(d).index}")
     assert environment_info("cuda:1")["machine"]["cuda_device"] == "gpu 1"
     assert environment_info("cpu")["machine"]["cuda_device"] is None
+
+
+# --------------------------------------------------------------------------------------------------
+# A stored run is trusted only if it is what its path says (issue 26)
+# --------------------------------------------------------------------------------------------------
+
+OTHER = CONFIG.replace(lr=CONFIG.lr * 2)
+
+
+def _copy_pair(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in (".csv", ".json"):
+        target.with_suffix(suffix).write_bytes(source.with_suffix(suffix).read_bytes())
+
+
+def _assert_refused(store: ResultsStore, config, seed: int, expected: str) -> None:
+    with pytest.raises(CorruptResultError) as err:
+        store.load(config, seed)
+    message = str(err.value)
+    assert expected in message, message
+    assert f"seed-{seed}.json" in message
+    assert "Delete" in message and "re-run" in message and "git checkout" in message
+
+
+@pytest.mark.parametrize("payload", ["[]", "null", '"text"', "3"])
+def test_json_that_is_not_an_object_is_corrupt(tmp_path, payload):
+    store = ResultsStore(tmp_path)
+    _, json_path = store.paths(CONFIG, 0)
+    store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0)
+    json_path.write_text(payload)
+    _assert_refused(store, CONFIG, 0, "not an object")
+    with pytest.raises(CorruptResultError, match="not an object"):
+        store.load_all()
+
+
+def test_run_copied_into_another_configs_folder_is_refused(tmp_path):
+    store = ResultsStore(tmp_path)
+    csv_path = store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0)
+    _copy_pair(csv_path, store.paths(OTHER, 0)[0])
+    _assert_refused(store, OTHER, 0, f"is for config '{CONFIG.key()}'")
+    assert store.load(CONFIG, 0) is not None  # the original is still fine
+
+
+def test_seed_copied_to_another_seed_is_refused(tmp_path):
+    store = ResultsStore(tmp_path)
+    csv_path = store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0)
+    _copy_pair(csv_path, store.paths(CONFIG, 1)[0])
+    _assert_refused(store, CONFIG, 1, "is for seed 0, not the seed 1")
+    with pytest.raises(CorruptResultError, match="seed 0, not the seed 1"):
+        run_sweep([CONFIG], [0, 1], module_level_run, store=store, progress=False)
+
+
+@pytest.mark.parametrize(("field", "value"), [("lr", 0.5), ("seed", 3), ("estimator", "nwj")])
+def test_json_whose_config_was_edited_is_refused(tmp_path, field, value):
+    store = ResultsStore(tmp_path)
+    _, json_path = store.paths(CONFIG, 0)
+    store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0)
+    meta = json.loads(json_path.read_text())
+    if field == "seed":
+        meta["seed"] = value
+        expected = "is for seed 3"
+    else:
+        meta["config"][field] = value
+        expected = "(edited by hand?)"
+    json_path.write_text(json.dumps(meta))
+    _assert_refused(store, CONFIG, 0, expected)
+
+
+def test_json_with_an_invalid_config_is_refused(tmp_path):
+    store = ResultsStore(tmp_path)
+    _, json_path = store.paths(CONFIG, 0)
+    store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0)
+    meta = json.loads(json_path.read_text())
+    meta["config"]["kind"] = "bogus"
+    json_path.write_text(json.dumps(meta))
+    _assert_refused(store, CONFIG, 0, "holds no valid config")
+
+
+def test_run_copied_into_another_experiments_folder_is_refused(tmp_path):
+    store = ResultsStore(tmp_path)
+    csv_path = store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0)
+    _copy_pair(csv_path, tmp_path / "smoke" / "other-exp" / CONFIG.key() / "seed-0.csv")
+    with pytest.raises(CorruptResultError, match="is a run of smoke/test-exp, not of smoke/other"):
+        store.load_all()
+
+
+def test_hostile_weights_file_is_refused_without_torch_advice(tmp_path):
+    import pickle
+
+    store = ResultsStore(tmp_path)
+    store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0, models={"critic": {}})
+    path, (_, json_path) = store.model_path(CONFIG, 0), store.paths(CONFIG, 0)
+
+    class Hostile:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path.write_bytes(pickle.dumps(Hostile()))
+    with pytest.raises(CorruptResultError, match="does not match the SHA-256") as err:
+        store.load_models(CONFIG, 0)
+    # a hostile payload whose digest was also put into the JSON
+    meta = json.loads(json_path.read_text())
+    meta["models_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    json_path.write_text(json.dumps(meta))
+    with pytest.raises(CorruptResultError, match="not a weights file of this project") as err:
+        store.load_models(CONFIG, 0)
+    assert "weights_only=False" not in str(err.value) and str(path) in str(err.value)
+    assert "Delete it" in str(err.value)

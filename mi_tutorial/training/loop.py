@@ -32,7 +32,13 @@ from ..data import (
 )
 from ..estimators import ESTIMATORS, TRAINED_WITH_JS, estimate
 from ..evaluation import encode, linear_probe
-from .checkpoint import TrainingState, load_checkpoint, save_checkpoint
+from .checkpoint import (
+    RESTART_ADVICE,
+    CheckpointMismatch,
+    TrainingState,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 #: ``mnist`` (top/bottom halves, 392 values each), ``cifar10`` (App. G: halves of 16 × 32 × 3 =
 #: 1,536 values) and ``digits`` (sklearn's 8 × 8 digits, two 32-d views; tiny, for tests).
@@ -257,12 +263,18 @@ class Resumable:
         state = None if self.path is None else load_checkpoint(self.path, self.config, self.seed)
         if state is None:
             return 0
-        for name, module in self.modules.items():
-            module.load_state_dict(state.models[name])
-        self.optimizer.load_state_dict(state.optimizer)
-        for name, generator in self.generators.items():
-            generator.set_state(state.generators[name])
-        self.batches.restore(state.epoch_permutation, state.epoch_position)
+        try:
+            for name, module in self.modules.items():
+                module.load_state_dict(state.models[name])
+            self.optimizer.load_state_dict(state.optimizer)
+            for name, generator in self.generators.items():
+                generator.set_state(state.generators[name])
+            self.batches.restore(state.epoch_permutation, state.epoch_position)
+        except (RuntimeError, KeyError, TypeError, ValueError) as err:
+            raise CheckpointMismatch(
+                f"the checkpoint {self.path} does not fit this run's models ({type(err).__name__}"
+                f"). {RESTART_ADVICE}"
+            ) from None
         self.records.rows = list(state.records)
         self.resumed, self.elapsed_before, self.cpu_before = True, state.elapsed_s, state.cpu_s
         self.started_git_commit = state.started_git_commit
