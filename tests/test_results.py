@@ -302,7 +302,7 @@ def test_two_sweeps_share_a_store_without_running_a_pair_twice(tmp_path, capsys,
     # process stopped without storing it.
     expected = [(free.key(), 0)] + ([] if stores_it else [(busy.key(), 0)])
     assert run.calls == expected
-    assert "waiting for another process running seed 0" in capsys.readouterr().err
+    assert "waiting for seed 0 of test-exp/" in capsys.readouterr().err
     assert set(out["estimator"]) == {"infonce", "nwj"}
 
 
