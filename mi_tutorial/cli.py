@@ -58,6 +58,8 @@ def _seeds(value: str) -> list[int]:
         "0 <= seed < 2**32, e.g. --seeds 3 or --seeds 0,4,7."
     )
     parts = [part.strip() for part in value.split(",")]
+    if not value.strip():
+        raise argparse.ArgumentTypeError(f"bad --seeds {value!r}: seeds is empty. {hint}")
     if "" in parts:
         raise argparse.ArgumentTypeError(f"bad --seeds {value!r}: an empty item. {hint}")
     try:
@@ -324,6 +326,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             n_jobs=args.jobs,
         )
     except (CorruptResultError, ResultsStoreError, DataError, TrainingDiverged) as err:
+        if args.debug:
+            raise
         print(f"mi-tutorial: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -382,6 +386,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         records = stored_records(args.profile, store)
     except CorruptResultError as err:
+        if args.debug:
+            raise
         print(f"mi-tutorial: error: {err}", file=sys.stderr)
         return 1
     n_runs = int(records.groupby(["config_key", "seed"]).ngroups) if len(records) else 0

@@ -444,3 +444,80 @@ def test_hostile_weights_file_is_refused_without_torch_advice(tmp_path):
         store.load_models(CONFIG, 0)
     assert "weights_only=False" not in str(err.value) and str(path) in str(err.value)
     assert "Delete it" in str(err.value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared folders (issue 26)
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o002, 0o664), (0o022, 0o644), (0o077, 0o600)])
+def test_stored_files_respect_the_umask(tmp_path, umask, mode):
+    import os
+
+    store = ResultsStore(tmp_path)
+    before = os.umask(umask)
+    try:
+        store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0, models={"critic": {}})
+    finally:
+        os.umask(before)
+    csv_path, json_path = store.paths(CONFIG, 0)
+    for path in (csv_path, json_path, store.model_path(CONFIG, 0)):
+        assert path.stat().st_mode & 0o777 == mode, path
+
+
+def test_the_running_lock_names_its_holder_while_held_only(tmp_path):
+    import os
+
+    from mi_tutorial.fileio import read_holder
+
+    store = ResultsStore(tmp_path)
+    seen = []
+
+    def run(config, seed, *, device="cpu", progress=True):
+        seen.append(read_holder(store.running_lock_path(config, seed)))
+        return fake_records(config, seed)
+
+    run_sweep([CONFIG], [0], run, store=store, progress=False)
+    assert seen[0]["pid"] == str(os.getpid()) and seen[0]["started"].startswith("20")
+    assert read_holder(store.running_lock_path(CONFIG, 0)) == {}
+
+
+def test_waiting_sweep_says_who_holds_the_run(tmp_path, capsys, monkeypatch):
+    import os
+    import threading
+
+    from mi_tutorial.fileio import holder_note, locked
+
+    store = ResultsStore(tmp_path)
+    claimed, release = threading.Event(), threading.Event()
+
+    def other():
+        with locked(store.running_lock_path(CONFIG, 0), exclusive=True, holder=holder_note()):
+            claimed.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    claimed.wait()
+    timer = threading.Timer(0.5, release.set)
+    timer.start()
+    run_sweep([CONFIG], [0], FakeRun(), store=store, progress=False)
+    thread.join()
+    err = capsys.readouterr().err
+    assert f"waiting for seed 0 of test-exp/{CONFIG.key()}: held by PID {os.getpid()} on " in err
+    assert (
+        " since 20" in err and "if that process is stopped" in err and f"kill {os.getpid()}" in err
+    )
+
+
+def test_summary_counts_only_what_this_process_ran(tmp_path, capsys):
+    store = ResultsStore(tmp_path)
+    busy, free = CONFIG, CONFIG.replace(estimator="nwj")
+    other = _other_process_runs(store, busy, 0, stores_it=True)
+    run_sweep([busy, free], [0], FakeRun(), store=store, progress=False)
+    other.join()
+    out = capsys.readouterr().out
+    assert "2 run(s): 0 cached, 1 run, 1 run by another process meanwhile in" in out
+    run_sweep([busy, free], [0], FakeRun(), store=store, progress=False)
+    assert "2 run(s): 2 cached, 0 run in" in capsys.readouterr().out

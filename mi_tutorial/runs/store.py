@@ -137,13 +137,18 @@ def _fix(json_path: Path) -> str:
     )
 
 
+_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+_JSON_TYPES[type(None)] = "null"
+
+
 def _identity_problem(meta: object, json_path: Path) -> str | None:
     """Why ``meta`` (a parsed run JSON) is not the run its path ``<key>/seed-<n>.json`` names, or
     None. The config key is re-derived from the stored ``config``, so a JSON whose config was
     edited, a pair copied into another config's folder or copied to another seed's name, is
     refused rather than reported as the run its path names."""
     if not isinstance(meta, dict):
-        return f"{json_path} holds a JSON {type(meta).__name__}, not an object"
+        kind = _JSON_TYPES.get(type(meta), type(meta).__name__)
+        return f"{json_path} holds a JSON {kind}, not an object"
     key, seed = json_path.parent.name, json_path.stem.removeprefix("seed-")
     if meta.get("config_key") != key:
         return f"{json_path} is for config {meta.get('config_key')!r} but lies in the folder {key}"
