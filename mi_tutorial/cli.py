@@ -72,15 +72,6 @@ def _seeds(value: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"bad --seeds {value!r}: {err} {hint}") from None
 
 
-def _add_debug(parser: argparse.ArgumentParser, default: object) -> None:
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        default=default,
-        help="show the full traceback of a failure (for bug reports)",
-    )
-
-
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -109,7 +100,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reproduce Tschannen et al. (ICLR 2020), 'On Mutual Information "
         "Maximization for Representation Learning'.",
     )
-    _add_debug(parser, False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     data = sub.add_parser(
@@ -226,8 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not compute the MNIST pixel baseline (claim 2 is then 'not run')",
     )
+    debug = "show the full traceback of a failure (for bug reports)"
+    parser.add_argument("--debug", action="store_true", default=False, help=debug)
     for command in (data, run, report, sub.choices["list"]):  # also after the command's name
-        _add_debug(command, argparse.SUPPRESS)
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug)
     return parser
 
 
@@ -291,9 +283,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .data import DataError
+    """Failures (corrupt results, divergence, missing data, …) are reported by :func:`main`."""
     from .experiments import describe, final_summary, format_summary, profile_deviations, run
-    from .runs import CorruptResultError, ResultsStore, ResultsStoreError
+    from .runs import ResultsStore
 
     if args.device.startswith("cuda"):
         import torch
@@ -305,8 +297,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    from .training import TrainingDiverged
-
     store = ResultsStore(args.results)
     print(describe(args.experiment))
     deviations = profile_deviations(args.experiment, args.profile)
@@ -325,11 +315,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             n_jobs=args.jobs,
         )
-    except (CorruptResultError, ResultsStoreError, DataError, TrainingDiverged) as err:
-        if args.debug:
-            raise
-        print(f"mi-tutorial: error: {err}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print(
             "\ninterrupted: finished runs are stored; run the same command again to resume.",
@@ -380,16 +365,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .experiments import stored_records
     from .fileio import atomic_write
     from .ledger import VERDICTS, compute_baselines, evaluate_claims, ledger_markdown
-    from .runs import CorruptResultError, ResultsStore
+    from .runs import ResultsStore
 
     store = ResultsStore(args.results)
-    try:
-        records = stored_records(args.profile, store)
-    except CorruptResultError as err:
-        if args.debug:
-            raise
-        print(f"mi-tutorial: error: {err}", file=sys.stderr)
-        return 1
+    records = stored_records(args.profile, store)  # a corrupt one: reported by main()
     n_runs = int(records.groupby(["config_key", "seed"]).ngroups) if len(records) else 0
     if n_runs:
         experiments = sorted(records["experiment"].unique())
@@ -466,59 +445,21 @@ def _cmd_report(args: argparse.Namespace) -> int:
 #: Exit status when the reader of the output went away (128 + SIGPIPE, as a shell reports it).
 BROKEN_PIPE_STATUS = 141
 
-_UNEXPECTED = "This is unexpected: run the same command with --debug and report the traceback."
-
-
-def failure_message(err: BaseException) -> str:
-    """The one line ``mi-tutorial: error: …`` says for ``err``: what failed and what to do."""
-    from .data import DataError
-    from .runs import CorruptResultError, ResultsStoreError, WorkerDied
-    from .training import CheckpointMismatch, CheckpointWriteError, TrainingDiverged
-
-    if isinstance(err, PermissionError):
-        where = err.filename if err.filename is not None else "a file"
-        return f"permission denied for {where}. Check its permissions (and its folder's)."
-    known = (
-        WorkerDied,
-        CorruptResultError,
-        ResultsStoreError,
-        DataError,
-        TrainingDiverged,
-        CheckpointMismatch,
-        CheckpointWriteError,
-    )
-    if isinstance(err, known):
-        return str(err)
-    if isinstance(err, OSError):
-        where = f" ({err.filename})" if err.filename is not None else ""
-        return (
-            f"{err.strerror or err}{where}. Free some space or fix the path, and run the same "
-            "command again: finished runs are kept and interrupted ones resume."
-        )
-    return f"{type(err).__name__}: {err}. {_UNEXPECTED}"
-
-
-def _quiet_broken_pipe() -> int:
-    """Stop writing to a reader that went away, without a second error at exit."""
-    with contextlib.suppress(OSError, ValueError):  # stdout may be closed or not a real file
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    return BROKEN_PIPE_STATUS
-
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``mi-tutorial``; returns the exit status (0 ok, 1 failure, 2 usage,
-    141 when the output's reader went away). Every failure ends in one line
-    ``mi-tutorial: error: …`` with the action to take (:func:`failure_message`); ``--debug``
+    """Entry point of ``mi-tutorial``; returns the exit status (0 ok, 1 failure, 2 usage, 130
+    interrupted, 141 when the output's reader went away). Every failure ends in one line
+    ``mi-tutorial: error: …`` with the action (:mod:`mi_tutorial.runs.failures`); ``--debug``
     shows the traceback instead."""
     try:
-        return _main(argv)
-    except BrokenPipeError:
-        return _quiet_broken_pipe()
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:  # `mi-tutorial list | head -1`: stop writing, quietly
+        with contextlib.suppress(OSError, ValueError):  # stdout may be closed or not a file
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE_STATUS
 
 
-def _main(argv: Sequence[str] | None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["book"]:  # everything after `book` belongs to the book pipeline's own parser
         from .pipeline import main as build_book
 
@@ -536,18 +477,15 @@ def _main(argv: Sequence[str] | None) -> int:
     ]
     try:
         status = handler(args)
-        sys.stdout.flush()  # a closed pipe shows here, inside the handler of BrokenPipeError
+        sys.stdout.flush()  # a closed pipe shows here, so main() handles it
         return status
-    except BrokenPipeError:
-        raise
     except KeyboardInterrupt:
         print("\ninterrupted.", file=sys.stderr)
         return 130
     except Exception as err:
-        if args.debug:
-            raise
-        print(f"mi-tutorial: error: {failure_message(err)}", file=sys.stderr)
-        return 1
+        from .runs.failures import report_failure
+
+        return report_failure(err, debug=args.debug)
 
 
 if __name__ == "__main__":
