@@ -46,6 +46,7 @@ import numpy as np
 import torch
 
 from ._validation import check_float, check_int, choose
+from .fileio import current_umask
 
 #: Official SHA-256 digests of the four uncompressed MNIST IDX files.
 MNIST_SHA256 = {
@@ -201,7 +202,7 @@ def install_idx_files(files: dict[str, bytes], raw_dir: Path) -> None:
     for name, content in files.items():
         with tempfile.NamedTemporaryFile(dir=raw_dir, prefix=f".{name}.", delete=False) as tmp:
             tmp.write(content)
-        os.chmod(tmp.name, 0o644)
+        os.chmod(tmp.name, 0o666 & ~current_umask())  # like any new file (shared data roots)
         os.replace(tmp.name, raw_dir / name)
 
 

@@ -180,3 +180,16 @@ def test_missing_file_advice_is_the_one_that_works(copied_mnist, mnist_root, mon
     monkeypatch.setattr(data, "_try_torchvision_download", fetch)
     shutil.rmtree(raw)  # following the advice works
     assert data.ensure_mnist(copied_mnist) == copied_mnist
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o002, 0o664), (0o077, 0o600)])
+def test_installed_idx_files_respect_the_umask(tmp_path, mnist_root, umask, mode):
+    raw = mnist_root / "MNIST" / "raw"
+    files = {name: (raw / name).read_bytes() for name in data.MNIST_SHA256}
+    before = os.umask(umask)
+    try:
+        data.install_idx_files(files, tmp_path / "raw")
+    finally:
+        os.umask(before)
+    for name in data.MNIST_SHA256:
+        assert (tmp_path / "raw" / name).stat().st_mode & 0o777 == mode
