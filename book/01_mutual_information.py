@@ -37,6 +37,12 @@ PROFILE = "book"  # "smoke" | "book" | "paper": sample sizes below scale with it
 SEED = 0
 
 # %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEED = check_seeds_parameter([SEED])[0]
+
+# %% tags=["remove-cell"]
 N_SAMPLES = {"smoke": 20_000, "book": 200_000, "paper": 2_000_000}[PROFILE]
 generator = torch.Generator().manual_seed(SEED)
 

@@ -52,6 +52,12 @@ SEEDS = None  # None: the default seeds of the profile
 USE_CACHE = True  # accepted for uniformity; this chapter recomputes (about a minute or two)
 
 # %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEEDS = check_seeds_parameter(SEEDS)
+
+# %% tags=["remove-cell"]
 # The chapter's budget per profile. "paper" = Poole et al.'s staircase (4,000 steps per level).
 BUDGET = {
     "smoke": {

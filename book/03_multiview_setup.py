@@ -47,6 +47,12 @@ SEEDS = None  # None: the default seeds of the profile
 USE_CACHE = True
 
 # %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEEDS = check_seeds_parameter(SEEDS)
+
+# %% tags=["remove-cell"]
 SMOKE = PROFILE == "smoke"
 if SMOKE:  # sklearn's 8x8 digits: 4x8 halves, seconds
     train_views, test_views = digits_views("train"), digits_views("test")

@@ -50,6 +50,12 @@ SEEDS = None  # None = the profile's default seeds
 USE_CACHE = True  # reuse runs already in the results store
 
 # %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEEDS = check_seeds_parameter(SEEDS)
+
+# %% tags=["remove-cell"]
 E1_CONFIG = paper.get_configs("bijective", PROFILE)[0]
 LOADER = load_views if E1_CONFIG.dataset == "mnist" else digits_views
 TRAIN, TEST = LOADER("train"), LOADER("test")

@@ -49,6 +49,12 @@ SEEDS = None  # None = the default seeds of the profile
 USE_CACHE = True  # reuse runs already in the results store
 
 # %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEEDS = check_seeds_parameter(SEEDS)
+
+# %% tags=["remove-cell"]
 EXPERIMENT = "critic-capacity"
 CONFIGS = paper.get_configs(EXPERIMENT, PROFILE)
 CRITIC_ORDER = ("bilinear", "separable", "concat")

@@ -46,6 +46,12 @@ SEEDS = None  # None = the default seeds of the profile
 USE_CACHE = True  # reuse runs already in the results store
 
 # %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEEDS = check_seeds_parameter(SEEDS)
+
+# %% tags=["remove-cell"]
 EXPERIMENT = "encoder-vs-estimator"
 CONFIGS = paper.get_configs(EXPERIMENT, PROFILE)
 ENCODER_NAMES = {"mlp": "MLP", "convnet": "ConvNet"}

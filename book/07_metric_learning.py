@@ -51,6 +51,12 @@ SEEDS = None  # None = the profile's default seeds
 USE_CACHE = True  # reuse runs already in the results store
 
 # %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEEDS = check_seeds_parameter(SEEDS)
+
+# %% tags=["remove-cell"]
 ML_CONFIGS = paper.get_configs("metric-learning", PROFILE)
 K = ML_CONFIGS[0].batch_size
 LOADER = load_views if ML_CONFIGS[0].dataset == "mnist" else digits_views

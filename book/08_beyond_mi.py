@@ -50,6 +50,12 @@ LINEAR_ITERATIONS = 200  # L-BFGS iterations of the linear probe that minimises 
 PROBE_SEEDS = 3  # SAGA seeds of the protocol's probe in the sensitivity study
 
 # %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEED = check_seeds_parameter([SEED])[0]
+
+# %% tags=["remove-cell"]
 STORE = ResultsStore()
 EXPERIMENTS = {"E1": "bijective", "E2": "adversarial", "E4": "critic-capacity"}
 MLP = {"hidden": MLP_HIDDEN, "epochs": MLP_EPOCHS, "scaling": "standard"}

@@ -40,6 +40,12 @@ PROFILE = "book"  # the profile whose stored runs are reported ("paper" once tho
 SEEDS = None  # None: the default seeds of each experiment at that profile
 USE_CACHE = True  # reuse the runs the earlier chapters stored
 
+# %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEEDS = check_seeds_parameter(SEEDS)
+
 # %% [markdown]
 # ## The runs
 #

@@ -24,6 +24,11 @@ PROFILE = "book"  # unused here; every chapter accepts it
 BENCHMARK = "benchmarks/results/cpu-2core.json"  # relative to the repository root
 
 # %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+
+# %% tags=["remove-cell"]
 import json
 
 import pandas as pd

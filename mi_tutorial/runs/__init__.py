@@ -12,7 +12,7 @@ from .store import (
     default_results_root,
     trained_models,
 )
-from .sweep import run_sweep
+from .sweep import WorkerDied, run_sweep
 
 __all__ = [
     "RECORD_COLUMNS",
@@ -21,6 +21,7 @@ __all__ = [
     "ResultsStore",
     "ResultsStoreError",
     "RunFn",
+    "WorkerDied",
     "config_columns",
     "default_results_root",
     "run_sweep",

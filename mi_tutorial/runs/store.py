@@ -39,6 +39,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,6 +131,46 @@ def _csv_to_records(data: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
 
 
+def _fix(json_path: Path) -> str:
+    """What to do about a damaged or misplaced stored pair."""
+    return (
+        f"Delete {json_path.parent / json_path.stem}.* and re-run it (or rerun with --force, "
+        f"force=True), or restore the files from git (git checkout -- {json_path.parent})."
+    )
+
+
+_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+_JSON_TYPES[type(None)] = "null"
+
+
+def _identity_problem(meta: object, json_path: Path) -> str | None:
+    """Why ``meta`` (a parsed run JSON) is not the run its path ``<key>/seed-<n>.json`` names, or
+    None. The config key is re-derived from the stored ``config``, so a JSON whose config was
+    edited, a pair copied into another config's folder or copied to another seed's name, is
+    refused rather than reported as the run its path names."""
+    if not isinstance(meta, dict):
+        kind = _JSON_TYPES.get(type(meta), type(meta).__name__)
+        return f"{json_path} holds a JSON {kind}, not an object"
+    key, seed = json_path.parent.name, json_path.stem.removeprefix("seed-")
+    if meta.get("config_key") != key:
+        return f"{json_path} is for config {meta.get('config_key')!r} but lies in the folder {key}"
+    if str(meta.get("seed")) != seed or not isinstance(meta.get("seed"), int):
+        return f"{json_path} is for seed {meta.get('seed')!r}, not the seed {seed} of its name"
+    try:
+        config = config_from_dict(meta["config"])
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        return f"{json_path} holds no valid config ({type(err).__name__}: {err})"
+    if config.key() != key:
+        return f"the config in {json_path} has the key {config.key()}, not {key} (edited by hand?)"
+    folders = (json_path.parents[2].name, json_path.parents[1].name)
+    if folders != (config.profile, config.experiment):
+        return (
+            f"{json_path} is a run of {config.profile}/{config.experiment}, not of "
+            f"{folders[0]}/{folders[1]}"
+        )
+    return None
+
+
 # --------------------------------------------------------------------------------------------------
 # The store
 # --------------------------------------------------------------------------------------------------
@@ -185,7 +226,7 @@ class ResultsStore:
         """True when the run is stored *with* its trained weights."""
         if not self.has(config, seed):
             return False
-        meta = json.loads(self.paths(config, seed)[1].read_text(encoding="utf-8"))
+        meta = self.provenance(config, seed)
         return "models_sha256" in meta and self.model_path(config, seed).is_file()
 
     def load_models(self, config: RunConfig, seed: int) -> dict[str, dict[str, Any]]:
@@ -202,15 +243,27 @@ class ResultsStore:
         if "models_sha256" not in meta or not path.is_file():
             raise FileNotFoundError(
                 f"seed {seed} of config {config.key()} is stored without its trained weights; "
-                "rerun it with keep_models=True (experiments.run / run_sweep)."
+                "rerun it with keep_models=True (paper.run / run_sweep)."
             )
         data = path.read_bytes()
+        fix = "Delete it and rerun the run with --force (force=True) and keep_models=True."
         if hashlib.sha256(data).hexdigest() != meta["models_sha256"]:
             raise CorruptResultError(
                 f"{path} does not match the SHA-256 recorded in its JSON (damaged or replaced). "
-                "Rerun the run with force=True and keep_models=True."
+                + fix
             )
-        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        try:
+            with warnings.catch_warnings():  # torch warns about the protocol before refusing
+                warnings.simplefilter("ignore")
+                states = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except Exception as err:  # never torch's advice to load it with weights_only=False
+            raise CorruptResultError(
+                f"{path} is not a weights file of this project ({type(err).__name__}): it holds "
+                f"something other than tensors; never load it unrestricted. {fix}"
+            ) from None
+        if not isinstance(states, dict) or not all(isinstance(v, dict) for v in states.values()):
+            raise CorruptResultError(f"{path} does not hold a state_dict per module. {fix}")
+        return states
 
     def _read_pair(self, csv_path: Path, json_path: Path) -> tuple[dict, pd.DataFrame] | None:
         """Read and verify one pair; retry briefly in case a writer replaced it mid-read."""
@@ -228,6 +281,8 @@ class ResultsStore:
                 except (json.JSONDecodeError, UnicodeDecodeError) as err:
                     problem = f"{json_path} is not valid JSON ({err})"
                     data = None
+            if data is not None and _identity_problem(meta, json_path) is not None:
+                break  # not a torn read: retrying cannot help
             if data is not None:
                 digest = hashlib.sha256(data).hexdigest()
                 if digest == meta.get("csv_sha256"):
@@ -242,10 +297,9 @@ class ResultsStore:
                         "(damaged or truncated)"
                     )
             time.sleep(0.05 * (attempt + 1))
-        raise CorruptResultError(
-            f"corrupt stored result: {problem}. Delete {csv_path.parent / csv_path.stem}.* "
-            "or rerun with --force (force=True) to recompute it."
-        )
+        if data is not None:
+            problem = _identity_problem(meta, json_path) or problem
+        raise CorruptResultError(f"corrupt stored result: {problem}. {_fix(json_path)}")
 
     def load(self, config: RunConfig, seed: int) -> pd.DataFrame | None:
         """The stored records of ``(config, seed)``, or ``None`` if it has not been run.

@@ -5,26 +5,78 @@ records, tidy, with the config fields and the seed as extra columns."""
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import inspect
 import math
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pandas as pd
 
 from .._validation import check_int, check_seeds
 from ..config import RunConfig
-from ..fileio import locked
+from ..fileio import holder_note, locked, read_holder
 from ..provenance import git_state
 from .store import RECORD_COLUMNS, ResultsStore, ResultsStoreError, RunFn, with_config
+
+#: What :func:`_run_and_save` did with a pair.
+RAN, STORED_ELSEWHERE, BUSY = "ran", "stored elsewhere", "busy"
+#: Seconds between two reports of a process waiting for a pair another process is running.
+WAIT_REPORT_EVERY_S = 300.0
+#: Seconds between two attempts to take a pair's lock while waiting for it.
+WAIT_POLL_S = 0.2
+
+
+class WorkerDied(RuntimeError):
+    """A parallel worker process was killed (out of memory, or by a signal) during a sweep."""
 
 
 def _default_run_fn() -> RunFn:
     from ..training import run_config  # torch is imported when something trains, not before
 
     return run_config
+
+
+def waiting_message(store: ResultsStore, config: RunConfig, seed: int) -> str:
+    """Who holds the pair's lock (as written by :func:`mi_tutorial.fileio.holder_note`) and what
+    to do if it never finishes."""
+    lock = store.running_lock_path(config, seed)
+    holder = read_holder(lock)
+    pid, host, started = holder.get("pid"), holder.get("host", "?"), holder.get("started")
+    what = f"waiting for seed {seed} of {config.experiment}/{config.key()}"
+    if pid is None or started is None:
+        return f"{what}: held by another process (it did not record its PID; lock {lock})"
+    try:
+        age = (_dt.datetime.now(_dt.UTC) - _dt.datetime.fromisoformat(started)).total_seconds()
+    except ValueError:
+        age = math.nan
+    return (
+        f"{what}: held by PID {pid} on {host} since {started} ({age:.0f} s); if that process is "
+        f"stopped (Ctrl-Z) resume it (fg) or end it (kill {pid}): its lock is then released and "
+        "this process runs the pair (an ended run resumes from its checkpoint)."
+    )
+
+
+@contextlib.contextmanager
+def _claimed(store: ResultsStore, config: RunConfig, seed: int, wait: bool) -> Iterator[bool]:
+    """Hold the pair's running lock for the block (yields True), or yield False at once if another
+    process holds it and ``wait`` is False; while waiting, say who holds it (every
+    :data:`WAIT_REPORT_EVERY_S` seconds)."""
+    lock, last_report = store.running_lock_path(config, seed), -math.inf
+    while True:
+        with locked(lock, exclusive=True, wait=False, holder=holder_note()) as mine:
+            if mine:
+                yield True
+                return
+        if not wait:
+            yield False
+            return
+        if time.monotonic() - last_report >= WAIT_REPORT_EVERY_S:
+            print(waiting_message(store, config, seed), file=sys.stderr)
+            last_report = time.monotonic()
+        time.sleep(WAIT_POLL_S)
 
 
 def _run_and_save(
@@ -37,12 +89,13 @@ def _run_and_save(
     keep_models: bool = False,
     force: bool = False,
     wait: bool = True,
-) -> float | None:
-    """Run one pair, store it and return its wall time (executed in a worker when n_jobs > 1).
+) -> str:
+    """Run one pair, store it and return :data:`RAN` (executed in a worker when n_jobs > 1).
 
-    The pair is claimed first (:meth:`ResultsStore.running_lock_path`): if another process is
-    running it, return None at once (``wait=False``) or wait for it and return 0.0 if that process
-    stored it. If ``run_fn`` takes a ``checkpoint`` argument (as
+    The pair is claimed first (:meth:`ResultsStore.running_lock_path`, whose file then holds this
+    process's PID and start time): if another process is running it, return :data:`BUSY` at once
+    (``wait=False``) or wait for it, saying who holds it, and return :data:`STORED_ELSEWHERE` if
+    that process stored it. If ``run_fn`` takes a ``checkpoint`` argument (as
     :func:`mi_tutorial.training.run_config` does), the run saves its state to
     :meth:`ResultsStore.checkpoint_path` as it goes and resumes from there after an interruption;
     the wall time then adds the earlier attempts' training time, and the provenance says at which
@@ -56,12 +109,12 @@ def _run_and_save(
     from ..training.checkpoint import checkpoint_summary
 
     git_state()  # the commit of the code that trains, read before hours of training
-    with locked(store.running_lock_path(config, seed), exclusive=True, wait=wait) as mine:
+    with _claimed(store, config, seed, wait) as mine:
         if not mine:
-            return None
+            return BUSY
         stored = store.has_models if keep_models else store.has
         if not force and stored(config, seed):  # another process ran it while we waited
-            return 0.0
+            return STORED_ELSEWHERE
         models: dict | None = {} if keep_models else None
         extra: dict[str, Any] = {"models": models} if keep_models else {}
         checkpoint = store.checkpoint_path(config, seed)
@@ -99,7 +152,40 @@ def _run_and_save(
             provenance=provenance,
         )
         checkpoint.unlink(missing_ok=True)
-        return wall
+        return RAN
+
+
+def _run_parallel(
+    todo: list[tuple[RunConfig, int]],
+    run_fn: RunFn,
+    store: ResultsStore,
+    device: str,
+    keep_models: bool,
+    force: bool,
+    n_jobs: int,
+    backend: str | None,
+) -> list[str]:
+    """:func:`_run_and_save` for every pair of ``todo`` in joblib workers; their outcomes."""
+    from joblib import Parallel, delayed, parallel_config
+
+    # parallel_config (not Parallel(backend=...)) registers joblib's lazily loaded backends
+    # such as "dask"; with backend=None it leaves any surrounding configuration in force.
+    chosen = contextlib.nullcontext() if backend is None else parallel_config(backend=backend)
+    try:
+        with chosen:
+            return Parallel(n_jobs=min(n_jobs, len(todo)))(
+                delayed(_run_and_save)(
+                    run_fn, config, seed, store, device, False, keep_models, force
+                )
+                for config, seed in todo
+            )
+    except Exception as err:
+        if type(err).__name__ != "TerminatedWorkerError":  # joblib's (loky's) dead worker
+            raise
+        raise WorkerDied(
+            "a worker process died (out of memory?); run the same command again: finished runs "
+            "are kept and interrupted ones resume (use fewer --jobs if it happens again)."
+        ) from err
 
 
 def run_sweep(
@@ -158,37 +244,19 @@ def run_sweep(
     if todo:
         store.check_writable()  # fail before training, not after the first run
     start = time.perf_counter()
+    outcomes: list[str] = []
     if todo and n_jobs == 1:
         # Pairs another process is running are left for last, then waited for (or run, if that
         # process stopped without storing them): two sweeps over one store share the work.
-        busy = [
-            (config, seed)
-            for config, seed in todo
-            if _run_and_save(
-                run_fn, config, seed, store, device, progress, keep_models, force, wait=False
-            )
-            is None
-        ]
-        for config, seed in busy:
-            print(
-                f"run_sweep: waiting for another process running seed {seed} of "
-                f"{config.experiment}/{config.key()}",
-                file=sys.stderr,
-            )
-            _run_and_save(run_fn, config, seed, store, device, progress, keep_models, force)
+        busy = []
+        for config, seed in todo:
+            args = (run_fn, config, seed, store, device, progress, keep_models, force)
+            outcomes.append(_run_and_save(*args, wait=False))
+            if outcomes[-1] == BUSY:
+                busy.append(args)
+        outcomes += [_run_and_save(*args) for args in busy]
     elif todo:
-        from joblib import Parallel, delayed, parallel_config
-
-        # parallel_config (not Parallel(backend=...)) registers joblib's lazily loaded backends
-        # such as "dask"; with backend=None it leaves any surrounding configuration in force.
-        chosen = contextlib.nullcontext() if backend is None else parallel_config(backend=backend)
-        with chosen:
-            Parallel(n_jobs=min(n_jobs, len(todo)))(
-                delayed(_run_and_save)(
-                    run_fn, config, seed, store, device, False, keep_models, force
-                )
-                for config, seed in todo
-            )
+        outcomes = _run_parallel(todo, run_fn, store, device, keep_models, force, n_jobs, backend)
     frames = []
     for config, seed in pairs:
         records = store.load(config, seed)
@@ -198,9 +266,11 @@ def run_sweep(
                 "was the store deleted during the sweep?"
             )
         frames.append(with_config(records, config, seed))
+    ran, elsewhere = outcomes.count(RAN), outcomes.count(STORED_ELSEWHERE)
     print(
-        f"run_sweep: {len(pairs)} run(s): {len(pairs) - len(todo)} cached, {len(todo)} run"
-        f" in {time.perf_counter() - start:.1f} s (store: {store.root})",
+        f"run_sweep: {len(pairs)} run(s): {len(pairs) - len(todo)} cached, {ran} run"
+        + (f", {elsewhere} run by another process meanwhile" if elsewhere else "")
+        + f" in {time.perf_counter() - start:.1f} s (store: {store.root})",
         file=sys.stdout,
     )
     if not frames:

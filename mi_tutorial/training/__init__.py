@@ -35,11 +35,13 @@ and then moved to ``device``, so the inputs are identical on every device; on th
 **Divergence.** Per-step losses are kept on the device and checked in bulk before each evaluation
 and at the end (a per-step ``.item()`` would stall a GPU). The first non-finite loss raises
 :class:`TrainingDiverged` naming its exact step; parameters may have gone NaN for a few more steps
-by then, which is harmless because the run is abandoned.
+by then, which is harmless because the run is abandoned. Every evaluated metric is checked too
+(:func:`.loop.implausible`): a non-finite or absurd bound (beyond
+:data:`.loop.PLAUSIBLE_BOUND_NATS`) or an accuracy outside [0, 1] raises before it is recorded.
 """
 
 from .adversarial import train_adversarial, uniform_cross_entropy
-from .checkpoint import CheckpointMismatch, checkpoint_summary
+from .checkpoint import CheckpointMismatch, CheckpointWriteError, checkpoint_summary
 from .loop import DATASETS, RECORD_COLUMNS, RUN_KINDS, EpochBatches, TrainingDiverged
 from .multiview import JACOBIAN_SAMPLES, train_multiview
 from .noniid import train_noniid
@@ -55,6 +57,7 @@ __all__ = [
     "RECORD_COLUMNS",
     "RUN_KINDS",
     "CheckpointMismatch",
+    "CheckpointWriteError",
     "EpochBatches",
     "TF1Adam",
     "TrainingDiverged",

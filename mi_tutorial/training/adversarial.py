@@ -24,6 +24,7 @@ from .loop import (
     EpochBatches,
     LossLog,
     Records,
+    check_metrics,
     eval_mode,
     init_models,
     load_data,
@@ -118,6 +119,7 @@ def train_adversarial(
             if hasattr(g, "inverse"):
                 x = test.top[: config.batch_size].to(device)
                 out["reconstruction_error"] = float((g.inverse(g(x)) - x).abs().max())
+        check_metrics(out, step, describe, lr_hint)
         for metric, value in out.items():
             records.add(step, metric, value, elapsed)
         return out

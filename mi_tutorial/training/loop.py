@@ -32,7 +32,13 @@ from ..data import (
 )
 from ..estimators import ESTIMATORS, TRAINED_WITH_JS, estimate
 from ..evaluation import encode, linear_probe
-from .checkpoint import TrainingState, load_checkpoint, save_checkpoint
+from .checkpoint import (
+    RESTART_ADVICE,
+    CheckpointMismatch,
+    TrainingState,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 #: ``mnist`` (top/bottom halves, 392 values each), ``cifar10`` (App. G: halves of 16 × 32 × 3 =
 #: 1,536 values) and ``digits`` (sklearn's 8 × 8 digits, two 32-d views; tiny, for tests).
@@ -64,6 +70,61 @@ class TrainingDiverged(RuntimeError):
             f"{critic!r}, encoder {encoder!r}). Try a lower learning rate ({lr}) and check the "
             "inputs for NaN/inf or badly scaled values."
         )
+
+
+#: Largest plausible |value| of a bound, in nats. The true MI between the two views of an image is
+#: at most the entropy of the image, itself at most log(number of distinct training images) ≈ 11
+#: nats for MNIST, and I_NCE <= log(batch size) ≈ 5-6 nats; the estimates that legitimately go
+#: beyond are the *test* values of the unbounded estimators (NWJ's exponential term overshooting on
+#: unseen pairs), and the largest of those stored at the paper profile is -147.6 nats (E4, I_NWJ
+#: with t = 4, step 2,000; results/paper/*/*/seed-*.csv). 10,000 nats is ~70x that, far from any
+#: legitimate run, and still catches the exploded values of a run whose weights blew up (lr 10
+#: with I_NCE: -7e7 after 10 steps).
+PLAUSIBLE_BOUND_NATS = 1e4
+#: The lower side is looser: a lower bound far below zero says the critic is poor, not that the
+#: weights exploded. An untrained critic drives the exponential term of I_NWJ far down on its own
+#: (-1.02e4 nats at step 0 for the smoke profile's ConvNet); -1e6 nats needs scores near e^14 and
+#: still catches the lr-10 explosion (-7e7).
+PLAUSIBLE_LOW_BOUND_NATS = -1e6
+#: Metrics holding a bound (or its distance to a target), checked against the limit above.
+BOUND_METRICS = ("bound", "train_bound", "training-batch bound")
+#: L_t = |bound - t|: as far from t as the bounds above may be.
+DISTANCE_METRICS = ("objective",)
+#: Metrics holding an accuracy, which must lie in [0, 1].
+ACCURACY_METRICS = ("accuracy", "classifier_accuracy")
+
+
+def implausible(metric: str, value: float) -> str | None:
+    """Why ``value`` of ``metric`` must not be stored (non-finite or absurd), or None if it may.
+
+    ``train_bound`` is NaN at step 0 by design (no training batch yet), so NaN is allowed there
+    only; see :data:`PLAUSIBLE_BOUND_NATS` for the bound's limit.
+    """
+    if metric == "train_bound" and np.isnan(value):
+        return None
+    if not np.isfinite(value):
+        return f"the {metric} is {value}"
+    if metric in BOUND_METRICS and not PLAUSIBLE_LOW_BOUND_NATS <= value <= PLAUSIBLE_BOUND_NATS:
+        return (
+            f"the {metric} is {value:.4g} nats, outside the plausible "
+            f"[{PLAUSIBLE_LOW_BOUND_NATS:g}, {PLAUSIBLE_BOUND_NATS:g}] (the weights have exploded)"
+        )
+    if metric in DISTANCE_METRICS and value > -PLAUSIBLE_LOW_BOUND_NATS:
+        return (
+            f"the {metric} is {value:.4g} nats, beyond the plausible {-PLAUSIBLE_LOW_BOUND_NATS:g}"
+        )
+    if metric in ACCURACY_METRICS and not 0.0 <= value <= 1.0:
+        return f"the {metric} is {value}, outside [0, 1]"
+    return None
+
+
+def check_metrics(metrics: dict[str, float], step: int, describe: dict[str, str], lr: str) -> None:
+    """Raise :class:`TrainingDiverged` if any evaluated metric is non-finite or absurd, so that
+    such a value is never recorded (nor stored)."""
+    for metric, value in metrics.items():
+        problem = implausible(metric, float(value))
+        if problem is not None:
+            raise TrainingDiverged(step, detail=problem, lr=lr, **describe)
 
 
 def stream_generator(seed: int, stream: int) -> torch.Generator:
@@ -126,6 +187,7 @@ class LossLog:
         self.tags: list[str] = []
         self.losses: list[torch.Tensor] = []
         self.bounds: list[torch.Tensor] = []
+        self.bound_steps: list[int] = []
 
     def add(
         self,
@@ -139,9 +201,11 @@ class LossLog:
         self.losses.append(loss.detach())
         if bound is not None:
             self.bounds.append(bound.detach())
+            self.bound_steps.append(step)
 
     def flush(self) -> np.ndarray:
-        """Raise :class:`TrainingDiverged` at the first non-finite loss, else return the bounds."""
+        """Raise :class:`TrainingDiverged` at the first non-finite loss or non-finite or absurd
+        training-batch bound (:func:`implausible`), else return the bounds."""
         if self.losses:
             losses = torch.stack(self.losses).double().cpu().numpy()
             bad = np.flatnonzero(~np.isfinite(losses))
@@ -154,7 +218,9 @@ class LossLog:
                     **self.describe,
                 )
         bounds = torch.stack(self.bounds).double().cpu().numpy() if self.bounds else np.empty(0)
-        self.steps, self.tags, self.losses, self.bounds = [], [], [], []
+        for step, value in zip(self.bound_steps, bounds, strict=True):
+            check_metrics({"training-batch bound": value}, step, self.describe, self.lr)
+        self.steps, self.tags, self.losses, self.bounds, self.bound_steps = [], [], [], [], []
         return bounds
 
 
@@ -208,12 +274,18 @@ class Resumable:
         state = None if self.path is None else load_checkpoint(self.path, self.config, self.seed)
         if state is None:
             return 0
-        for name, module in self.modules.items():
-            module.load_state_dict(state.models[name])
-        self.optimizer.load_state_dict(state.optimizer)
-        for name, generator in self.generators.items():
-            generator.set_state(state.generators[name])
-        self.batches.restore(state.epoch_permutation, state.epoch_position)
+        try:
+            for name, module in self.modules.items():
+                module.load_state_dict(state.models[name])
+            self.optimizer.load_state_dict(state.optimizer)
+            for name, generator in self.generators.items():
+                generator.set_state(state.generators[name])
+            self.batches.restore(state.epoch_permutation, state.epoch_position)
+        except (RuntimeError, KeyError, TypeError, ValueError) as err:
+            raise CheckpointMismatch(
+                f"the checkpoint {self.path} does not fit this run's models ({type(err).__name__}"
+                f"). {RESTART_ADVICE}"
+            ) from None
         self.records.rows = list(state.records)
         self.resumed, self.elapsed_before, self.cpu_before = True, state.elapsed_s, state.cpu_s
         self.started_git_commit = state.started_git_commit

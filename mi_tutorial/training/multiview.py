@@ -31,6 +31,7 @@ from .loop import (
     LossLog,
     Records,
     Resumable,
+    check_metrics,
     eval_mode,
     independent_noise,
     init_models,
@@ -266,6 +267,7 @@ def evaluate_multiview(
     if target is not None:
         out["objective"] = abs(bound - target)
     out["train_bound"] = float(train_bounds.mean()) if train_bounds.size else math.nan
+    check_metrics(out, step, describe, lr_hint)
     for metric, value in out.items():
         records.add(step, metric, value, elapsed)
     if config.eval_jacobian:

@@ -22,6 +22,7 @@ from .loop import (
     EpochBatches,
     LossLog,
     Records,
+    check_metrics,
     eval_mode,
     init_models,
     load_data,
@@ -68,6 +69,7 @@ def train_supervised(
         log.flush()
         with eval_mode(g, head):
             out = probe_and_head(g, head, train, test, seed, describe, step, lr_hint)
+        check_metrics(out, step, describe, lr_hint)
         for metric, value in out.items():
             records.add(step, metric, value, elapsed)
         return out
