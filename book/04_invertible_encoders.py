@@ -165,7 +165,19 @@ glue("ch4_pixel_noisy", float(pixel_noisy), display=False)
 # volume ($\log|\det J| = 0$). The paper stacks 30 such couplings with hidden layers of 512 units;
 # all weights start at a truncated normal with standard deviation $10^{-4}$, so each encoder begins
 # as (almost exactly) a fixed permutation of the pixels. The critic is bilinear, $W$ of size
-# $392 \times 392$. The inverse in the library:
+# $392 \times 392$.
+#
+# The coupling layer's forward pass, in the plain form the library keeps for tests and teaching
+# (the fast `forward` computes the same map with in-place index operations). With the default
+# `permutations="notebook"`, as in the official code, each coupling first permutes and then
+# shifts, i.e. $\pi_k$ is applied to the input of coupling $k$ rather than to its output;
+# the composition is the same family of bijections:
+#
+# ```{literalinclude} ../mi_tutorial/encoders.py
+# :pyobject: RealNVP.forward_reference
+# ```
+#
+# The inverse in the library undoes the couplings in reverse order:
 #
 # ```{literalinclude} ../mi_tutorial/encoders.py
 # :pyobject: RealNVP.inverse
@@ -718,7 +730,13 @@ ledger.paper_profile_claims("adversarial", baselines=PAPER_BASELINES).style.hide
 #
 # with ReLU for $\sigma_1, \dots, \sigma_4$ and the identity for $\sigma_5$. With all weights near
 # zero the map is the identity, so training starts from a perfectly conditioned bijection, but
-# nothing keeps it invertible. One more ingredient makes invertibility *matter* for the true MI: the
+# nothing keeps it invertible. The library's forward pass is {eq}`eq-ch4-residual` line by line:
+#
+# ```{literalinclude} ../mi_tutorial/encoders.py
+# :pyobject: ResidualMLP.forward
+# ```
+#
+# One more ingredient makes invertibility *matter* for the true MI: the
 # **same** Gaussian noise vector $\varepsilon \sim \mathcal N(0, 0.05^2 I)$, fresh at every step, is
 # added to both halves, $x^{(1)} + \varepsilon$ and $x^{(2)} + \varepsilon$. The inputs then fill the
 # whole space, and an encoder that collapses directions loses part of the shared noise, which *is*
