@@ -83,7 +83,7 @@ generator = torch.Generator().manual_seed(SEED)
 # This is the ground truth of the estimator benchmarks in chapter 2 {cite:p}`poole2019variational`.
 # The library implements it, and its inverse $\rho(I) = \sqrt{1 - e^{-2I/d}}$:
 #
-# ```{literalinclude} ../mi_tutorial/data.py
+# ```{literalinclude} ../mi_tutorial/synthetic.py
 # :pyobject: gaussian_mi
 # ```
 #

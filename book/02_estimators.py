@@ -209,7 +209,7 @@ glue("ch2_task_steps", BUDGET["task_steps"], display=False)
 # Each step draws a fresh batch of $K$ = {glue:text}`ch2_k` pairs, records the estimate on that
 # batch and takes one Adam step on the critic. The loop lives in `mi_tutorial.training.estimation`:
 #
-# ```{literalinclude} ../mi_tutorial/estimation.py
+# ```{literalinclude} ../mi_tutorial/training/estimation.py
 # :pyobject: train_estimator
 # ```
 #

@@ -551,7 +551,7 @@ glue(
 # experiment 1; we also record the accuracy of the classifier $h$ that is trained *against* the
 # encoder, on the same test set. The encoder's loss:
 #
-# ```{literalinclude} ../mi_tutorial/train.py
+# ```{literalinclude} ../mi_tutorial/training/adversarial.py
 # :pyobject: uniform_cross_entropy
 # ```
 

@@ -404,7 +404,7 @@ for name, value in {
 # critic (5 hidden ReLU layers of width 10) is trained alone, with $K = 128$ so that
 # $\log K \gg$ the true MI, and as a control the same critic on i.i.d. pairs (a fresh $Z$ per pair).
 #
-# ```{literalinclude} ../mi_tutorial/data.py
+# ```{literalinclude} ../mi_tutorial/synthetic.py
 # :pyobject: noniid_batch
 # ```
 
