@@ -19,7 +19,7 @@
 # it, judges the result with the linear probe, and then checks that the library's trainer
 # `mi_tutorial.training.train_multiview` computes *the same numbers* from the same seed. Everything
 # later chapters vary (the encoder, the critic, the bound, a target $t$) is a change to one line of
-# this loop.
+# this loop. The symbols are those of the {doc}`notation page <notation>`.
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
