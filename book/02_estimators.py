@@ -131,7 +131,9 @@ glue("ch2_task_steps", BUDGET["task_steps"], display=False)
 # At the optimal critic $f^*(x, y) = 1 + \log \frac{p(y \mid x)}{p(y)}$ the second term equals 1
 # and the bound is tight. The price is the
 # exponential: the marginal term averages $e^{f}$, whose batch estimate has a variance that grows
-# like $e^{I}$ once the critic is good — the estimator is unbiased but very noisy at large MI.
+# like $e^{I}$ once the critic is good. For a *fixed* critic $f$ the batch value is an unbiased
+# estimate of $I_{NWJ}(f)$ — both terms are plain averages — but $I_{NWJ}(f) \le I$, so it is not an
+# unbiased estimate of the MI; and it is very noisy at large MI.
 # Keeping the logarithm instead of linearising it gives $I_{DV}$, the value MINE reports; it is
 # tighter for a fixed critic, but the log of a batch mean is a biased estimate of the log of the
 # expectation.
@@ -148,8 +150,11 @@ glue("ch2_task_steps", BUDGET["task_steps"], display=False)
 #
 # with optimal critic $f^*(x, y) = \log p(y \mid x) + c(x)$ for any function $c$.
 # It follows from {eq}`eq-tuba` with the *batch* itself as baseline,
-# $a(x_i) = \frac1K\sum_j e^{f(x_i, y_j)}$, averaged over which pair plays the positive
-# {cite:p}`poole2019variational`. The normaliser averages $K$ terms instead of exponentiating a
+# $a(x_i; y_{1:K}) = \frac1K\sum_j e^{f(x_i, y_j)}$, averaged over which pair plays the positive
+# {cite:p}`poole2019variational`. This baseline depends on all $K$ candidates, not on $x_i$ alone,
+# so {eq}`eq-tuba` cannot be applied to one pair as it stands: the derivation applies it to $x_1$
+# and the whole set $y_{1:K}$, whose MI with $x_1$ equals $I(X; Y)$ only because the other $y_j$
+# are independent of $(x_1, y_1)$ — the i.i.d. assumption whose failure chapter 7 examines. The normaliser averages $K$ terms instead of exponentiating a
 # single critic value, which makes $I_{NCE}$ a low-variance estimator. Its weakness is a hard
 # ceiling. The denominator in {eq}`eq-nce` contains the numerator, so
 #
@@ -302,11 +307,32 @@ glue(
     else "this level lies below the ceiling, so the gap here is under-training, not the ceiling",
     display=False,
 )
+# Read the whole NWJ variance curve, level by level, not only its two ends.
+var_levels = sorted(BUDGET["levels"])
+nwj_vars = [err("nwj", level, "variance") for level in var_levels]
+steps_up = [b > a for a, b in zip(nwj_vars[:-1], nwj_vars[1:], strict=True)]
 glue(
-    "ch2_var_verdict",
-    "grows" if nwj_var_ratio > 2 else "does not grow markedly",
+    "ch2_nwj_var_curve",
+    ", ".join(
+        f"{v:.3g} at {level:g}" if math.isfinite(v) else f"diverged at {level:g}"
+        for v, level in zip(nwj_vars, var_levels, strict=True)
+    ),
     display=False,
 )
+if not all(math.isfinite(v) for v in nwj_vars):
+    var_verdict = "the curve cannot be read as a trend, because a level diverged"
+elif all(steps_up):
+    var_verdict = f"it grows at every level, by a factor of {nwj_var_ratio:.1f} from end to end"
+elif nwj_var_ratio > 2:
+    pairs = zip(var_levels[:-1], var_levels[1:], strict=True)
+    falls = [f"{a:g}–{b:g}" for (a, b), up in zip(pairs, steps_up, strict=True) if not up]
+    var_verdict = (
+        f"it grows overall (a factor of {nwj_var_ratio:.1f} from end to end) but not at every "
+        f"level: it falls between {', '.join(falls)} nats"
+    )
+else:
+    var_verdict = "it shows no clear growth with the true MI at this budget"
+glue("ch2_var_verdict", var_verdict, display=False)
 glue(
     "ch2_var_compare",
     "larger" if nwj_var_top > nce_var_top else "not larger",
@@ -326,9 +352,9 @@ table.style.hide(axis="index").format(
 # What the figures show, in numbers. The InfoNCE estimate {glue:text}`ch2_ceiling_verdict`
 # $\log K$ = {glue:text}`ch2_logk:.2f` (its largest batch value is {glue:text}`ch2_nce_max:.2f`),
 # and at {glue:text}`ch2_top:.0f` nats it reports {glue:text}`ch2_nce_top:.2f`;
-# {glue:text}`ch2_ceiling_note`. The NWJ estimate's step-to-step variance
-# {glue:text}`ch2_var_verdict` with the true MI (a factor of {glue:text}`ch2_nwj_var_ratio:.1f`
-# from {glue:text}`ch2_bottom:.0f` to {glue:text}`ch2_top:.0f` nats) and at the top level it is
+# {glue:text}`ch2_ceiling_note`. The NWJ estimate's step-to-step variance, read level by level
+# (nats² at each true MI in nats), is {glue:text}`ch2_nwj_var_curve`: {glue:text}`ch2_var_verdict`.
+# At the top level it is
 # {glue:text}`ch2_var_compare` than InfoNCE's ({glue:text}`ch2_nwj_var_top:.3g` vs
 # {glue:text}`ch2_nce_var_top:.3g` nats²). {cite:t}`poole2019variational` describe this as a
 # bias–variance trade-off: bounds that normalise over the batch are precise but capped, those
@@ -466,7 +492,33 @@ def task_estimate(task: str, est: str, critic: str = "separable", level: float =
 shifts = {
     est: task_estimate("cubic", est) - task_estimate("gaussian", est) for est in TASK_ESTIMATORS
 }
-largest = max(shifts, key=lambda e: abs(shifts[e]))
+#: An estimate this far from every level (2–10 nats) is a blow-up, not an estimate.
+DIVERGED_NATS = 100.0
+
+
+def diverged(value: float) -> bool:
+    return not math.isfinite(value) or abs(value) > DIVERGED_NATS
+
+
+broken = [
+    est
+    for est in TASK_ESTIMATORS
+    if diverged(task_estimate("cubic", est)) or diverged(task_estimate("gaussian", est))
+]
+finite_shifts = {e: v for e, v in shifts.items() if e not in broken}
+largest = max(finite_shifts or shifts, key=lambda e: abs(shifts[e]))
+glue(
+    "ch2_diverged_note",
+    " ".join(
+        f"{NAMES[e]} diverged on the cubed pair (estimate {task_estimate('cubic', e):.4g} nats): "
+        "heavy tails made the batch average of its exponential term blow up, a failure of the "
+        "estimator rather than a shift of a sensible estimate, so it is left out of the "
+        "comparison above."
+        for e in broken
+    )
+    or "No estimator diverged on the cubed pair at this level.",
+    display=False,
+)
 glue("ch2_mid", mid, display=False)
 glue("ch2_shift_est", NAMES[largest], display=False)
 glue("ch2_shift", float(shifts[largest]), display=False)
@@ -497,7 +549,10 @@ glue(
 )
 glue(
     "ch2_shifts",
-    "; ".join(f"{NAMES[e]} {shifts[e]:+.2f}" for e in TASK_ESTIMATORS),
+    "; ".join(
+        f"{NAMES[e]} diverged" if e in broken else f"{NAMES[e]} {shifts[e]:+.2f}"
+        for e in TASK_ESTIMATORS
+    ),
     display=False,
 )
 pivot = task_errors.assign(
@@ -510,8 +565,9 @@ pivot.style.format("{:.2f}")
 
 # %% [markdown]
 # The true MI is the same on all three tasks at each level, but the estimates are not. At
-# {glue:text}`ch2_mid:.0f` nats, {glue:text}`ch2_shift_verdict` under the cube: for
-# {glue:text}`ch2_shift_est` (separable critic) the estimate goes from
+# {glue:text}`ch2_mid:.0f` nats, {glue:text}`ch2_shift_verdict` under the cube: among the estimates
+# that did not diverge, the largest shift is for {glue:text}`ch2_shift_est` (separable critic), whose
+# estimate goes from
 # {glue:text}`ch2_g_est:.2f` on the Gaussian pair to {glue:text}`ch2_c_est:.2f` on the cubed one, a
 # shift of {glue:text}`ch2_shift:+.2f` nats caused by nothing but a change of coordinates. An
 # estimate is a property of the estimator, the critic family *and* the parametrisation of the data,
@@ -521,6 +577,7 @@ pivot.style.format("{:.2f}")
 # The shifts from Gaussian to cubed pair at this level, per estimator (separable critic), are:
 # {glue:text}`ch2_shifts` nats. Heavy tails hurt the estimators that exponentiate single critic
 # values most, since one extreme pair can dominate the batch average of $e^{f}$.
+# {glue:text}`ch2_diverged_note`
 #
 # Comparing critics cell by cell (task × estimator × level), the separable critic's estimate is
 # closer to the truth in {glue:text}`ch2_n_sep` of {glue:text}`ch2_n_cells` cases, so
@@ -578,9 +635,10 @@ literature.style.hide(axis="index")
 # %% [markdown]
 # ## Summary
 #
-# - All the bounds come from one inequality, $\log u \le u/a + \log a - 1$, with different
-#   baselines $a$: a constant gives NWJ/TUBA, the batch average gives InfoNCE, a mixture gives
-#   $I_\alpha$.
+# - NWJ/TUBA, InfoNCE and $I_\alpha$ come from one inequality, $\log u \le u/a + \log a - 1$,
+#   with different baselines $a$: a constant gives NWJ/TUBA, the batch average gives InfoNCE, a
+#   mixture gives $I_\alpha$. The others are not this linearisation: DV keeps the logarithm, JS
+#   trains the critic with a different (f-GAN) objective, and SMILE clips DV's partition term.
 # - $I_{NCE} \le \log K$ for every critic ({eq}`eq-nce-ceiling`): with the paper's $K = 128$ it
 #   cannot report more than 4.85 nats. Bounds without the batch normaliser are not capped but
 #   their variance grows with the MI.

@@ -21,7 +21,7 @@
 # *representation*. They train the same MLP encoders with three critics of increasing flexibility —
 # bilinear, separable and concatenated — under both $I_{NCE}$ and $I_{NWJ}$, and find that the
 # critic giving the tightest $I_{NWJ}$ gives the worst linear-probe accuracy. This chapter
-# reproduces that experiment and explains why the result is less paradoxical than it sounds.
+# reproduces that experiment and offers a reading under which the result is less paradoxical than it sounds.
 
 # %% tags=["remove-cell"]
 import math
@@ -104,7 +104,9 @@ for name, count in n_params.items():
 # %% [markdown]
 # Bilinear: {glue:text}`ch5_params_bilinear` parameters; separable:
 # {glue:text}`ch5_params_separable`; concatenated: {glue:text}`ch5_params_concat`; each MLP encoder
-# ($392 \to 300 \to 300 \to 100$): {glue:text}`ch5_params_encoder` (paper: 10k, 40k, 40k and 238k).
+# ($392 \to 300 \to 300 \to 100$): {glue:text}`ch5_params_encoder` (paper: 40k for the separable and the concatenated critic and
+# 238k for the encoder; it gives no count for the bilinear critic, whose 10k follows from its
+# $100 \times 100$ matrix).
 # All three return the full score matrix $S_{ij} = f(u_i, v_j)$ of a batch:
 #
 # ```{literalinclude} ../mi_tutorial/critics.py
@@ -139,7 +141,9 @@ for name, count in n_params.items():
 # {cite:p}`oord2018representation,nguyen2010estimating`. For fixed encoders, $I_{NWJ}$ is maximized
 # by $f^*(u, v) = 1 + \log \frac{p(v \mid u)}{p(v)}$ {cite:p}`poole2019variational`, where it equals
 # $I(U; V)$. The bilinear critic can represent $f^*$ only if the log density ratio of the codes is
-# a bilinear function of $u$ and $v$; the concatenated critic can approximate almost any function
+# a bilinear function of $u$ and $v$ — and even then only up to the constant: $u^\top W v$ has no
+# bias, so it cannot add NWJ's "+1" unless the encoders supply a constant coordinate (exercise
+# {ref}`ex-5-constant`, which also shows that missing it entirely costs $e^{-1}$ nats); the concatenated critic can approximate almost any function
 # of the pair. So, for the same encoders, the concatenated critic gets closer to $I(U; V)$ — which
 # itself is at most $I(X^{(1)}; X^{(2)})$ by the data-processing inequality (chapter 1). With
 # $I_{NCE}$ the same is true, but every critic runs into the ceiling $\log K$ =
@@ -442,7 +446,7 @@ ledger.paper_profile_claims("critic-capacity").style.hide(axis="index")
 #   is not a better objective for representation learning.
 # - In our runs the accuracy ordering {glue:text}`ch5_order_text`; see the table for each claim.
 # - Critics that score pairs by a similarity of embeddings turn the bound into a metric-learning
-#   loss (chapter 7), which explains why the *simpler* critics can give more linearly useful codes.
+#   loss (chapter 7), which is consistent with the *simpler* critics giving more linearly useful codes.
 #
 # ## Exercises
 #
@@ -543,8 +547,8 @@ ledger.paper_profile_claims("critic-capacity").style.hide(axis="index")
 #
 # On fixed codes only the critic can raise the bound, so the bound measures the critic family:
 # the most flexible one should reach the highest value given enough steps. The cell does this on
-# the small digits data (32-pixel views, random MLP encoders, 1,000 critic steps with Adam at
-# $10^{-3}$, batch 128; cheap at every profile) and prints each critic's bound on a held-out batch.
+# the small digits data (32-pixel views, random MLP encoders, 600 critic steps with Adam at
+# $10^{-3}$, batches of 64; cheap at every profile) and prints each critic's bound on a held-out batch.
 # A flexible critic that reaches a high bound *without any change to the codes* is the point of the
 # argument above: during joint training, a high bound need not come from codes that a linear probe
 # can use.
@@ -565,8 +569,8 @@ for name in CRITIC_ORDER:
     critic = make_critic(name, 100, 100)
     optimizer = torch.optim.Adam(critic.parameters(), lr=1e-3)
     batch_gen = torch.Generator().manual_seed(0)
-    for _ in range(1000):
-        idx = torch.randperm(len(u_train), generator=batch_gen)[:128]
+    for _ in range(600):
+        idx = torch.randperm(len(u_train), generator=batch_gen)[:64]
         loss = -nwj(critic(u_train[idx], v_train[idx]))
         optimizer.zero_grad()
         loss.backward()

@@ -81,6 +81,14 @@ def verdict(ok: bool) -> str:
 # training loop this is one line: with a target, the loss is `(batch_bound - target).abs()` instead
 # of the negative bound (`mi_tutorial.training.train_multiview`).
 #
+# The loss is computed per batch, so what training minimises is the expectation over batches
+# $\mathbb{E}\,|\hat I_{EST} - t|$, not the distance $|\mathbb{E}\,\hat I_{EST} - t|$ of the
+# mean estimate from the target. By Jensen's inequality the first is at least the second, and it
+# stays positive while the batch estimate varies, so the objective also penalises the estimate's
+# spread around $t$ (exercise {ref}`ex-6-jensen`). The values of $L_t$ reported below are of the
+# second kind: the distance of a *mean* bound (over test batches, or over recent training batches)
+# from $t$.
+#
 # ## Two encoders of similar size
 #
 # The MLP is the one of chapter 5, $392 \to 300 \to 300 \to 100$. The ConvNet reshapes the 392

@@ -147,7 +147,10 @@ display(overview.style.format({"accuracy at the end of training": "{:.3f}"}, na_
 # $H_{\mathcal V}(Y \mid Z)$ by the held-out cross-entropy of the probe objective's minimiser on
 # the training features (see the docstrings below; the objective is the paper's probe objective,
 # $C = 10$, min-max scaled features) and $H_{\mathcal V}(Y)$ by the cross-entropy of the training
-# label frequencies on the test labels.
+# label frequencies on the test labels. These are *estimates*, not the infima themselves: the
+# fitted classifier is one member of $\mathcal V$, chosen with the $C = 10$ penalty on finite
+# training data, so on average its held-out loss lies above $H_{\mathcal V}(Y \mid Z)$ and the
+# reported $I_{\mathcal V}$ is an underestimate (exercise {ref}`ex-8-estimate`).
 #
 # ```{literalinclude} ../mi_tutorial/probes.py
 # :pyobject: v_information
@@ -234,7 +237,9 @@ plt.close(fig)
 #
 # The pixels give a linear observer {glue:text}`ch8_iv_pixels:.3f` of the
 # {glue:text}`ch8_h_y:.3f` nats of label entropy. The bijective encoders of E1 and E2, which
-# hold *all* of the pixels' information by construction, range from
+# hold *all* of the pixels' information as long as they are invertible — by construction in exact
+# arithmetic, though the E2 run in the official notebook's setting (affine couplings) has an
+# inverse that breaks numerically (chapter 4), so for it this holds only on paper — range from
 # {glue:text}`ch8_iv_bij_min:.3f` ({glue:text}`ch8_iv_bij_min_name`) to
 # {glue:text}`ch8_iv_bij_max:.3f` nats: Shannon MI cannot tell these representations apart,
 # V-information can. Among the E4 encoders, which are not invertible and are trained from
@@ -243,8 +248,10 @@ plt.close(fig)
 # the rank correlation between $I_{\mathcal V}$ and linear accuracy is
 # {glue:text}`ch8_spearman:.2f`: a log-loss-based quantity and an accuracy need not order
 # representations identically, but they measure the same thing — what a linear reader can get
-# out of $z$. This is the sense in which the paper's results are about *usable* information: the
-# quantity that changed along every curve of chapters 4 and 5 is $I_{\mathcal V}$, not $I$.
+# out of $z$. This is the sense in which the paper's results are about *usable* information: for
+# the bijective encoders of chapter 4 the quantity that changed along the curves is
+# $I_{\mathcal V}$, not $I$. Chapter 5's MLP encoders are not invertible, so there $I$ may have
+# changed as well; we cannot measure it, and only $I_{\mathcal V}$ is reported here.
 
 # %% [markdown]
 # ## Linear and non-linear probes
@@ -372,8 +379,10 @@ glue(
 #
 # This is why the paper insists on a *linear* probe. Representation learning wants codes from
 # which simple downstream models can read the factors of interest. With a universal
-# approximator as the evaluator, any invertible encoder — the identity included — would score as
-# well as the best learned one, and the evaluation would measure the probe. The linear protocol
+# approximator as the evaluator *and unlimited data and training*, any invertible encoder — the
+# identity included — would score as well as the best learned one, and the evaluation would
+# measure nothing about the encoder. With finite data, as the MLP probe above shows, scores still
+# differ, but they then mix the encoder with how easily the probe undoes it. The linear protocol
 # is a deliberate choice of predictive family; V-information makes that choice explicit instead
 # of hiding it in the word "information".
 
@@ -527,8 +536,8 @@ glue(
 # - Linear V-information and linear accuracy order the representations with a rank correlation
 #   of {glue:text}`ch8_spearman:.2f`: both measure what a linear reader can use.
 # - Under an MLP probe the spread between representations is {glue:text}`ch8_spread_mlp:.3f`
-#   against {glue:text}`ch8_spread_lin:.3f` for the linear probe. A universal reader can undo
-#   any invertible encoder, which is why the paper evaluates linearly.
+#   against {glue:text}`ch8_spread_lin:.3f` for the linear probe. With unlimited data a universal
+#   reader could undo any invertible encoder, which is why the paper evaluates linearly.
 # - The protocol's early-stopped probe stops {glue:text}`ch8_obj_gap_min:.0%`–
 #   {glue:text}`ch8_obj_gap_max:.0%` above its own optimum; fitted to convergence, the E4
 #   accuracies change by up to {glue:text}`ch8_shift_max:+.3f`, and the bilinear-over-concat lead
