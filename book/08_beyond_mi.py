@@ -601,8 +601,11 @@ glue(
 # :class: dropdown
 # ````
 #
-# Euclidean distances are preserved by $Q$, so a $k$-NN classifier makes exactly the same
-# predictions: it is invariant. A linear classifier family is invariant under invertible linear maps
+# Euclidean distances are preserved by $Q$, so a $k$-NN classifier is invariant — up to ties: the
+# digits' pixels take few distinct values, so many distances are exactly equal, and rounding errors
+# of order $10^{-15}$ after the rotation decide such ties (e.g. which of two equidistant examples is
+# the fifth neighbour) differently. That is the only way its accuracy can move; the printed values
+# show by how much. A linear classifier family is invariant under invertible linear maps
 # *in principle* ($w^\top Qx = (Q^\top w)^\top x$), but the paper's probe is not just the family:
 # the `MinMaxScaler` rescales each coordinate separately (not a rotation-invariant operation), the
 # penalty $\lVert w \rVert^2/C$ is applied in the scaled coordinates, and SAGA stops at a loose
