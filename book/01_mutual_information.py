@@ -67,7 +67,7 @@ generator = torch.Generator().manual_seed(SEED)
 #
 # The quantity inside the expectation, the *pointwise* log density ratio
 # $\log \frac{p(x,y)}{p(x)p(y)}$, will reappear constantly: every variational estimator of
-# chapter 2 tries to learn it with a neural network called a *critic*.
+# chapter 2 tries to learn it with a neural network called a {term}`critic`.
 
 # %% [markdown]
 # ## Correlated Gaussians: MI in closed form

@@ -16,7 +16,7 @@
 # Every experiment of {cite:t}`tschannen2020mutual` on MNIST uses the same stage: an image is cut
 # into a top and a bottom half, two encoders map the halves to codes, a critic scores pairs of
 # codes, and the encoders are trained to maximise an MI lower bound between the codes. The
-# representation is then judged by a *linear probe* on the top-half code. This chapter sets up that
+# representation is then judged by a {term}`linear probe` on the top-half code. This chapter sets up that
 # stage piece by piece — the two views, the objective (equation 2 of the paper) and why it is a
 # lower bound on the InfoMax objective (their Proposition 1), the encoders and critics with their
 # sizes, and the evaluation protocol — and measures the reference points every later chapter is
@@ -106,7 +106,7 @@ plt.show()
 # {eq}`eq-multiview` with different views, encoders and critics
 # {cite:p}`hjelm2019learning,oord2018representation,tian2019contrastive,bachman2019learning`.
 #
-# Why call this "maximising information"? The classical InfoMax principle
+# Why call this "maximising information"? The classical {term}`InfoMax` principle
 # {cite:p}`linsker1988self` asks for an encoder $g$ that maximises $I(X; g(X))$. The paper's
 # Proposition 1 (their App. A) ties the two together:
 #
