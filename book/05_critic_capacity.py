@@ -546,7 +546,8 @@ ledger.paper_profile_claims("critic-capacity").style.hide(axis="index")
 # ````
 #
 # On fixed codes only the critic can raise the bound, so the bound measures the critic family:
-# the most flexible one should reach the highest value given enough steps. The cell does this on
+# the most flexible one should reach the highest value given enough steps — though after a short
+# run a more flexible critic may still be behind, because it also has more to fit. The cell does this on
 # the small digits data (32-pixel views, random MLP encoders, 600 critic steps with Adam at
 # $10^{-3}$, batches of 64; cheap at every profile) and prints each critic's bound on a held-out batch.
 # A flexible critic that reaches a high bound *without any change to the codes* is the point of the
