@@ -114,7 +114,7 @@ kwargs_of["cosine"] = {"temperature": TEMPERATURE}
 runs = []
 for estimator, template in templates.items():
     for critic in CRITICS_COMPARED:
-        config = template.replace(critic=critic, critic_kwargs=kwargs_of[critic], **budget)
+        config = template.replace(critic=critic, critic_kwargs=kwargs_of.get(critic, {}), **budget)
         records = run_config(config, SEED, progress=False)
         final = records[records["step"] == records["step"].max()]
         values = final.groupby("metric")["value"].mean()
