@@ -340,7 +340,9 @@ ab_text = (
     else ("higher with the shared encoder" if gap_ab > 0 else "higher with separate encoders")
 )
 triplet_text = (
-    f"within {100 * close:.1f} points of the InfoNCE variants"
+    "not comparable, because a run diverged (its accuracy is not a number)"
+    if not all(math.isfinite(v) for v in acc.values())
+    else f"within {100 * close:.1f} points of the InfoNCE variants"
     if abs(gap_triplet) <= close
     else (
         "above both InfoNCE variants"
