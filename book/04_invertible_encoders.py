@@ -168,6 +168,8 @@ glue("ch4_pixel_noisy", float(pixel_noisy), display=False)
 # as (almost exactly) a fixed permutation of the pixels. The critic is bilinear, $W$ of size
 # $392 \times 392$.
 #
+# #### The coupling layer in code
+#
 # The coupling layer's forward pass, in the plain form the library keeps for tests and teaching
 # (the fast `forward` computes the same map with in-place index operations). With the default
 # `permutations="notebook"`, as in the official code, each coupling first permutes and then
