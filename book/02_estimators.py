@@ -151,7 +151,7 @@ glue("ch2_task_steps", BUDGET["task_steps"], display=False)
 # with optimal critic $f^*(x, y) = \log \frac{p(y \mid x)}{p(y)} + c(x)$ for any function $c$:
 # the softmax over each row ignores a function of $x_i$ but not one of $y_j$ (exercise
 # {ref}`ex-2-nce-critic`; the paper, citing {cite:t}`poole2019variational`, writes
-# $\log p(y \mid x)$, which is optimal up to such terms).
+# $\log p(y \mid x)$, which is optimal once $-\log p(y)$ is added).
 # It follows from {eq}`eq-tuba` with the *batch* itself as baseline,
 # $a(x_i; y_{1:K}) = \frac1K\sum_j e^{f(x_i, y_j)}$, averaged over which pair plays the positive
 # {cite:p}`poole2019variational`. This baseline depends on all $K$ candidates, not on $x_i$ alone,
