@@ -155,7 +155,7 @@ def infonce(scores: Tensor) -> Tensor:
 
     A softmax over the :math:`y_j` of each row. Every term is :math:`\le 0` before adding
     :math:`\log K`, so :math:`I_{NCE} \le \log K` for *any* score matrix. Optimal critic:
-    :math:`f^*(x, y) = \log p(y|x) + c(x)`.
+    :math:`f^*(x, y) = \log \frac{p(y|x)}{p(y)} + c(x)` (the row softmax ignores :math:`c(x)`).
     """
     scores = _check_scores(scores)
     k = scores.shape[0]
