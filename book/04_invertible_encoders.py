@@ -755,6 +755,16 @@ glue(
 # %% tags=["hide-input"]
 ledger.paper_profile_claims("adversarial", baselines=PAPER_BASELINES).style.hide(axis="index")
 
+# %% tags=["remove-cell"]
+e2_paper_runs = paper.stored_records("paper", experiments=["adversarial"])
+glue("ch4_e2_finding", Markdown(paper.adversarial_finding(e2_paper_runs)), display=False)
+
+# %% [markdown]
+# **Our verdict on Fig. 1c at the paper's settings** (the same sentence as in chapter 9 and the
+# ledger, generated from the committed runs; the right panel of the figure above shows the
+# reconstruction error beside the accuracy at every evaluation, so invertibility can be judged
+# step by step): {glue:md}`ch4_e2_finding`
+
 # %% [markdown]
 # ## Experiment 3: encoders that may lose invertibility
 #

@@ -557,3 +557,20 @@ def test_checks_are_apart_from_claims():
     assert "13" not in ledger.verdict_counts(claims)  # counts: numbers of verdicts, not ids
     counted = sum(int(part.split()[0]) for part in ledger.verdict_counts(claims).split(", "))
     assert counted == len(claims)
+
+
+def test_e2_finding_counts_only_drops_while_the_encoder_is_invertible():
+    from mi_tutorial.paper import adversarial_finding
+
+    assert "not judged yet" in adversarial_finding(pd.DataFrame())
+    paper_setting = _adversarial(1e-4, 1e-6, True, 0.84, reconstruction=1e-6)
+    notebook = _adversarial(1e-3, 1e-5, False, 0.40, reconstruction=float("nan"))
+    text = adversarial_finding(pd.DataFrame(paper_setting + notebook))
+    assert text.startswith("Fig. 1c is not reproduced at maximal MI")
+    assert "0.860 → 0.840 (lr 0.0001 / 1e-06, shift-only couplings)" in text
+    assert "0.860 → 0.858 (lr 0.001 / 1e-05, affine couplings)" in text  # before it broke
+    assert "falls to 0.400, but its inverse breaks down from step 800" in text
+    still_invertible = _adversarial(1e-3, 1e-5, False, 0.40, reconstruction=1e-5)
+    assert adversarial_finding(pd.DataFrame(still_invertible)).startswith(
+        "Fig. 1c is reproduced at maximal MI"
+    )

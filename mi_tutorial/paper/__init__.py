@@ -73,6 +73,7 @@ from .adversarial import (
     adversarial_settings,
     worst_reconstruction_error,
 )
+from .adversarial import finding as adversarial_finding
 from .cifar10 import CIFAR10_LR, CIFAR10_OF, CIFAR10_VIEW_SHAPE
 from .claims import NOT_RUN, VERDICTS, Check, Claim, Outcome, claim_order
 from .common import (
@@ -125,6 +126,7 @@ __all__ = [
     "Outcome",
     "Study",
     "adversarial_setting",
+    "adversarial_finding",
     "adversarial_settings",
     "default_seeds",
     "describe",
