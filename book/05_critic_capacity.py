@@ -410,9 +410,8 @@ glue(
     )
     + f", which were read at 20,000 steps; ours stop at {last_step:,}. In the paper the curves "
     "are still rising after 1,000 steps (e.g. bilinear with I_NCE: ≈0.855 at 1k, ≈0.880 at 20k), "
-    "and test I_NWJ reaches 5.5–6.2 nats only late in training, so levels are not comparable "
-    'across budgets; orderings are. Running the chapter with PROFILE = "paper" (hours on a '
-    "CPU) removes the difference.",
+    "and I_NWJ reaches 5.5–6.2 nats only late in training, so levels are not comparable "
+    "across budgets; orderings are. The paper-profile runs below compare levels too.",
     display=False,
 )
 
@@ -441,6 +440,39 @@ glue(
 
 # %% tags=["hide-input"]
 ledger.paper_profile_claims("critic-capacity").style.hide(axis="index")
+
+# %% tags=["remove-cell"]
+e4_paper = paper.stored_records("paper", experiments=["critic-capacity"])
+
+
+def final_nwj(metric: str, critic: str) -> float:
+    rows = e4_paper[
+        (e4_paper["metric"] == metric)
+        & (e4_paper["critic"] == critic)
+        & (e4_paper["estimator"] == "nwj")
+    ]
+    return float(rows[rows["step"] == rows["step"].max()]["value"].mean())
+
+
+if e4_paper.empty:
+    e4_levels = "No paper-profile run of this experiment is committed yet."
+else:
+    train = {c: final_nwj("train_bound", c) for c in ("bilinear", "concat")}
+    test = {c: final_nwj("bound", c) for c in ("bilinear", "concat")}
+    e4_levels = (
+        f"At the paper's settings ({e4_paper['seed'].nunique()} committed seeds) the final "
+        f"I_NWJ on training batches, the quantity the official notebook reports and the paper "
+        f"plots, is {train['bilinear']:.2f} / {train['concat']:.2f} nats for the bilinear / "
+        f"concat critic (paper ≈5.5 / ≈6.2); on the held-out test set it is "
+        f"{test['bilinear']:.2f} / {test['concat']:.2f} nats. The level gap to the paper is "
+        "therefore one of quantity, not of training budget: the held-out I_NWJ of an "
+        "exponential-family bound stays far below the training-batch value, and the ledger's "
+        "claims 8 and 9 judge the training-batch values and show the held-out ones beside them."
+    )
+glue("ch5_paper_levels", e4_levels, display=False)
+
+# %% [markdown]
+# {glue:text}`ch5_paper_levels`
 
 # %% [markdown]
 # ## Summary
