@@ -7,6 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PROFILE ?= book
+JOBS ?= 1
 
 .PHONY: all book test lint data bench browser-test clean venv
 
@@ -14,7 +15,7 @@ all: test book
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[book,dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[book,dev,cluster]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -23,7 +24,7 @@ data: $(STAMP)
 	$(PY) -c "from mi_tutorial.data import ensure_mnist; print('MNIST ready under', ensure_mnist())"
 
 book: $(STAMP)
-	$(PY) -m mi_tutorial.pipeline --profile $(PROFILE)
+	$(PY) -m mi_tutorial.pipeline --profile $(PROFILE) --jobs $(JOBS)
 
 test: $(STAMP)
 	$(PY) -m ruff check .

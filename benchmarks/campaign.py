@@ -4,7 +4,7 @@ deadline: the tool behind the committed campaigns on a borrowed multi-core or GP
     python benchmarks/campaign.py --plan fidelity --workers 14 --deadline 480 --gpu-workers 10
 
 Each job is ``(experiment, config filter, seed)`` from a named plan below; it runs in its own
-process with one torch thread through :func:`mi_tutorial.results.run_sweep`, so it is stored with
+process with one torch thread through :func:`mi_tutorial.runs.run_sweep`, so it is stored with
 full provenance and is found by ``mi-tutorial report`` exactly like a run of ``mi-tutorial run``.
 Jobs start in plan order (most expensive first); at the deadline every job still running is
 stopped (SIGTERM) and reported, and its stored checkpoint (if any) lets a later
@@ -36,11 +36,9 @@ class Job:
     force: bool = False  # re-make a stored run (e.g. one stored from a dirty tree)
 
     def config(self):
-        from mi_tutorial import experiments
+        from mi_tutorial import paper
 
-        return experiments.get_configs(self.experiment, "paper")[self.index].replace(
-            **dict(self.changes)
-        )
+        return paper.get_configs(self.experiment, "paper")[self.index].replace(**dict(self.changes))
 
     def describe(self) -> str:
         c = self.config()
@@ -51,9 +49,9 @@ class Job:
 
 
 def _jobs(experiment: str, seeds, *, slot="gpu", force=False, changes=(), **where) -> list[Job]:
-    from mi_tutorial import experiments
+    from mi_tutorial import paper
 
-    configs = experiments.get_configs(experiment, "paper")
+    configs = paper.get_configs(experiment, "paper")
     chosen = [i for i, c in enumerate(configs) if all(getattr(c, k) == v for k, v in where.items())]
     if not chosen:
         raise SystemExit(f"no paper config of {experiment} matches {where}")
@@ -116,7 +114,7 @@ def run_job(job: Job, device: str) -> None:
     """Train (or find stored) the job's pair, in this process, with one torch thread."""
     import torch
 
-    from mi_tutorial.results import run_sweep
+    from mi_tutorial.runs import run_sweep
 
     torch.set_num_threads(1)
     run_sweep([job.config()], [job.seed], n_jobs=1, device=device, progress=False, force=job.force)

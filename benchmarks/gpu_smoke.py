@@ -4,7 +4,7 @@ For one smoke config of each trainer (multi-view MLP + bilinear, multi-view with
 encoder, adversarial RealNVP, non-i.i.d. concat critic, and the two seed-vectorised trainers) it
 
 1. runs the config on the CPU and on the CUDA device (same seed; inputs are drawn on the CPU
-   in both cases, see :mod:`mi_tutorial.train`) and checks that the records have the same rows and
+   in both cases, see :mod:`mi_tutorial.training`) and checks that the records have the same rows and
    that the values agree: ``|cuda - cpu| <= atol + rtol·|cpu|`` (``accuracy``: within 3 test
    examples of sklearn's digits, since a probe may flip an example or two);
 2. prints the ms per training step on each device, from two runs of ``steps`` and
@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from mi_tutorial.experiments import get_configs
-from mi_tutorial.train import run_config
-from mi_tutorial.vectorised import run_config_seeds
+from mi_tutorial.paper import get_configs
+from mi_tutorial.training import run_config
+from mi_tutorial.training.vectorised import run_config_seeds
 
 RTOL, ATOL = 1e-3, 1e-3
 ACCURACY_ATOL = 3 / 360  # three of the 360 digits test images

@@ -27,14 +27,20 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from mi_tutorial.data import gaussian_mi, gaussian_pairs, rho_for_mi
-from mi_tutorial.plotting import use_book_style
+from mi_tutorial.report.plotting import use_book_style
+from mi_tutorial.synthetic import gaussian_mi, gaussian_pairs, rho_for_mi
 
 use_book_style()
 
 # %% tags=["parameters"]
 PROFILE = "book"  # "smoke" | "book" | "paper": sample sizes below scale with it
 SEED = 0
+
+# %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEED = check_seeds_parameter([SEED])[0]
 
 # %% tags=["remove-cell"]
 N_SAMPLES = {"smoke": 20_000, "book": 200_000, "paper": 2_000_000}[PROFILE]
@@ -67,7 +73,7 @@ generator = torch.Generator().manual_seed(SEED)
 #
 # The quantity inside the expectation, the *pointwise* log density ratio
 # $\log \frac{p(x,y)}{p(x)p(y)}$, will reappear constantly: every variational estimator of
-# chapter 2 tries to learn it with a neural network called a *critic*.
+# chapter 2 tries to learn it with a neural network called a {term}`critic`.
 
 # %% [markdown]
 # ## Correlated Gaussians: MI in closed form
@@ -83,7 +89,7 @@ generator = torch.Generator().manual_seed(SEED)
 # This is the ground truth of the estimator benchmarks in chapter 2 {cite:p}`poole2019variational`.
 # The library implements it, and its inverse $\rho(I) = \sqrt{1 - e^{-2I/d}}$:
 #
-# ```{literalinclude} ../mi_tutorial/data.py
+# ```{literalinclude} ../mi_tutorial/synthetic.py
 # :pyobject: gaussian_mi
 # ```
 #
@@ -243,8 +249,10 @@ plt.show()
 #
 # The estimators used by the methods we study run into this wall in a very visible way: InfoNCE,
 # computed on a batch of $K$ pairs, can never report more than $\log K$ (chapter 2). With the
-# paper's batch of 128 that is {glue:text}`ch1_log128:.2f` nats, far below the true MI between the
-# two halves of an MNIST digit. {numref}`fig-samples` shows how fast the required sample size grows.
+# paper's batch of 128 that is {glue:text}`ch1_log128:.2f` nats. The true MI between the two halves
+# of an MNIST digit is only known to be finite (footnote 6 of the paper): nobody knows how far above
+# the ceiling it lies, and a bound capped at $\log K$ cannot tell us. {numref}`fig-samples` shows
+# how fast the required sample size grows.
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Order of the sample size needed before a distribution-free lower bound can certify $I$ nats ($N \\approx e^{I}$). Dotted: batch sizes 128 and 512 used in the paper, whose InfoNCE ceilings are $\\log 128 \\approx 4.85$ and $\\log 512 \\approx 6.24$ nats.", "name": "fig-samples"}}
 mi_grid = np.linspace(0, 20, 200)
@@ -275,8 +283,91 @@ glue("ch1_log128", float(np.log(128)), display=False)
 #
 # ## Exercises
 #
-# 1. Derive {eq}`eq-gauss-mi` from the entropy form {eq}`eq-mi-entropy` using the differential
-#    entropy of a Gaussian, $\tfrac12 \log\big((2\pi e)^d \det \Sigma\big)$.
-# 2. Change the bin count of `histogram_mi` and plot both estimates against the number of bins.
-#    Which parametrisation is estimated more accurately, and why?
-# 3. Re-run this chapter with `PROFILE = "smoke"` and compare the Monte-Carlo error bars.
+# :::{exercise} ★ The Gaussian formula
+# :label: ex-1-gauss
+#
+# Derive {eq}`eq-gauss-mi` from the entropy form {eq}`eq-mi-entropy`, using the differential
+# entropy of a Gaussian, $\tfrac12 \log\big((2\pi e)^d \det \Sigma\big)$.
+# :::
+#
+# :::{solution} ex-1-gauss
+# :class: dropdown
+#
+# $Y$ is standard normal, so $H(Y) = \tfrac d2 \log(2\pi e)$. Given $X = x$,
+# $Y = \rho x + \sqrt{1-\rho^2}\,\eta$ is Gaussian with covariance $(1-\rho^2) I_d$ whatever $x$
+# is, so $H(Y \mid X) = \tfrac12\log\big((2\pi e)^d (1-\rho^2)^d\big)$. The difference is
+# $I(X;Y) = H(Y) - H(Y\mid X) = -\tfrac d2 \log(1-\rho^2)$. The $2\pi e$ terms cancel, which is
+# why MI, unlike differential entropy, does not depend on the units of $Y$.
+# :::
+#
+# :::{exercise} ★★ Bins and parametrisations
+# :label: ex-1-bins
+#
+# Evaluate `histogram_mi` on $(x, y)$ and on $(f_1(x), f_2(y))$ for several bin counts. Which
+# parametrisation is estimated more accurately, and why? Does any bin count get both right?
+# :::
+#
+# ````{solution-start} ex-1-bins
+# :class: dropdown
+# ````
+#
+# The cell below prints both estimates next to the truth. With equal-width bins the Gaussian pair
+# is estimated far better: its samples fill the grid evenly, while $e^{y}$ and $x + x^3/3$ are
+# heavy-tailed, so a few extreme samples stretch the range and most of the mass falls into a few
+# bins, which discards the dependence inside them (the estimate is too low). More bins help the
+# transformed pair but add the upward bias of a plug-in estimate with many sparsely filled cells.
+# No single equal-width grid suits both parametrisations — the point of this section: the MI is the
+# same, the estimator's behaviour is not.
+
+# %%
+for bins in (10, 30, 100, 300):
+    print(
+        f"{bins:4d} bins: (x, y) {histogram_mi(x1, y1, bins):.3f}, "
+        f"(f1(x), f2(y)) {histogram_mi(u1, v1, bins):.3f}   (true {true_1d:.3f} nats)"
+    )
+
+# %% [markdown]
+# ````{solution-end}
+# ````
+#
+# :::{exercise} ★ How many samples for a Monte-Carlo check?
+# :label: ex-1-mc
+#
+# The Monte-Carlo check above averages $n$ log density ratios. How does its standard error scale
+# with $n$, and what does it become at the `smoke` profile's $n$ = 20,000? Check with subsamples.
+# :::
+#
+# ````{solution-start} ex-1-mc
+# :class: dropdown
+# ````
+#
+# The standard error is $\mathrm{sd}\big(\log\frac{p(x,y)}{p(x)p(y)}\big)/\sqrt n$, so ten times
+# fewer samples give a $\sqrt{10} \approx 3.2$ times wider error bar; the average stays unbiased. The
+# cell below recomputes the error bar on the first $n$ ratios for several $n$:
+
+# %%
+for n in sorted({2_000, 20_000, N_SAMPLES}):
+    sub = ratios[:n]
+    print(f"n = {n:>9,}: {sub.mean().item():.4f} ± {(sub.std() / np.sqrt(n)).item():.4f} nats")
+
+# %% [markdown]
+# ````{solution-end}
+# ````
+#
+# :::{exercise} ★★ MI of a deterministic pair
+# :label: ex-1-finite
+#
+# Let $Y = X$ with $X \sim \mathcal N(0, 1)$. What is $I(X; Y)$? Why is the MI between the top and
+# bottom halves of an MNIST digit nevertheless finite (footnote 6 of the paper)?
+# :::
+#
+# :::{solution} ex-1-finite
+# :class: dropdown
+#
+# Infinite: {eq}`eq-gauss-mi` with $\rho \to 1$ diverges, and in general a continuous $Y$ that is
+# a deterministic function of $X$ has $H(Y \mid X) = -\infty$. Two halves of a digit are not
+# functions of each other — the same top half is completed in many ways — so the conditional
+# density $p(x^{(2)} \mid x^{(1)})$ is spread out and the MI is finite. Finite is all we know,
+# though: nothing tells us how large it is, and by the result of {cite:t}`mcallester2020formal` a
+# batch of 128 pairs could not certify more than about $\log 128$ nats of it anyway.
+# :::

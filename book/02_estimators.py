@@ -34,15 +34,15 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 from scipy import stats
 
-from mi_tutorial.estimation import (
+from mi_tutorial.report.plotting import smooth, use_book_style
+from mi_tutorial.synthetic import DEFAULT_NU, rho_for, sample_task, student_t_mi
+from mi_tutorial.training.estimation import (
     DEFAULT_CRITIC_KWARGS,
     STAIRCASE,
     EstimationConfig,
     error_table,
     run_grid,
 )
-from mi_tutorial.plotting import smooth, use_book_style
-from mi_tutorial.synthetic import DEFAULT_NU, rho_for, sample_task, student_t_mi
 
 use_book_style()
 
@@ -50,6 +50,12 @@ use_book_style()
 PROFILE = "book"  # "smoke" | "book" | "paper"
 SEEDS = None  # None: the default seeds of the profile
 USE_CACHE = True  # accepted for uniformity; this chapter recomputes (about a minute or two)
+
+# %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEEDS = check_seeds_parameter(SEEDS)
 
 # %% tags=["remove-cell"]
 # The chapter's budget per profile. "paper" = Poole et al.'s staircase (4,000 steps per level).
@@ -131,7 +137,9 @@ glue("ch2_task_steps", BUDGET["task_steps"], display=False)
 # At the optimal critic $f^*(x, y) = 1 + \log \frac{p(y \mid x)}{p(y)}$ the second term equals 1
 # and the bound is tight. The price is the
 # exponential: the marginal term averages $e^{f}$, whose batch estimate has a variance that grows
-# like $e^{I}$ once the critic is good — the estimator is unbiased but very noisy at large MI.
+# like $e^{I}$ once the critic is good. For a *fixed* critic $f$ the batch value is an unbiased
+# estimate of $I_{NWJ}(f)$ — both terms are plain averages — but $I_{NWJ}(f) \le I$, so it is not an
+# unbiased estimate of the MI; and it is very noisy at large MI.
 # Keeping the logarithm instead of linearising it gives $I_{DV}$, the value MINE reports; it is
 # tighter for a fixed critic, but the log of a batch mean is a biased estimate of the log of the
 # expectation.
@@ -146,10 +154,16 @@ glue("ch2_task_steps", BUDGET["task_steps"], display=False)
 #   \log \frac{e^{f(x_i, y_i)}}{\frac{1}{K}\sum_{j=1}^K e^{f(x_i, y_j)}}\right],
 # $$ (eq-nce)
 #
-# with optimal critic $f^*(x, y) = \log p(y \mid x) + c(x)$ for any function $c$.
+# with optimal critic $f^*(x, y) = \log \frac{p(y \mid x)}{p(y)} + c(x)$ for any function $c$:
+# the softmax over each row ignores a function of $x_i$ but not one of $y_j$ (exercise
+# {ref}`ex-2-nce-critic`; the paper, citing {cite:t}`poole2019variational`, writes
+# $\log p(y \mid x)$, which is optimal once $-\log p(y)$ is added).
 # It follows from {eq}`eq-tuba` with the *batch* itself as baseline,
-# $a(x_i) = \frac1K\sum_j e^{f(x_i, y_j)}$, averaged over which pair plays the positive
-# {cite:p}`poole2019variational`. The normaliser averages $K$ terms instead of exponentiating a
+# $a(x_i; y_{1:K}) = \frac1K\sum_j e^{f(x_i, y_j)}$, averaged over which pair plays the positive
+# {cite:p}`poole2019variational`. This baseline depends on all $K$ candidates, not on $x_i$ alone,
+# so {eq}`eq-tuba` cannot be applied to one pair as it stands: the derivation applies it to $x_1$
+# and the whole set $y_{1:K}$, whose MI with $x_1$ equals $I(X; Y)$ only because the other $y_j$
+# are independent of $(x_1, y_1)$ — the i.i.d. assumption whose failure chapter 7 examines. The normaliser averages $K$ terms instead of exponentiating a
 # single critic value, which makes $I_{NCE}$ a low-variance estimator. Its weakness is a hard
 # ceiling. The denominator in {eq}`eq-nce` contains the numerator, so
 #
@@ -207,9 +221,9 @@ glue("ch2_task_steps", BUDGET["task_steps"], display=False)
 # correlated Gaussian coordinates, $y = \rho x + \sqrt{1-\rho^2}\,\eta$, whose MI
 # $-\frac d2 \log(1-\rho^2)$ (chapter 1) is stepped up during training: 2, 4, 6, 8 and 10 nats.
 # Each step draws a fresh batch of $K$ = {glue:text}`ch2_k` pairs, records the estimate on that
-# batch and takes one Adam step on the critic. The loop lives in `mi_tutorial.estimation`:
+# batch and takes one Adam step on the critic. The loop lives in `mi_tutorial.training.estimation`:
 #
-# ```{literalinclude} ../mi_tutorial/estimation.py
+# ```{literalinclude} ../mi_tutorial/training/estimation.py
 # :pyobject: train_estimator
 # ```
 #
@@ -302,11 +316,32 @@ glue(
     else "this level lies below the ceiling, so the gap here is under-training, not the ceiling",
     display=False,
 )
+# Read the whole NWJ variance curve, level by level, not only its two ends.
+var_levels = sorted(BUDGET["levels"])
+nwj_vars = [err("nwj", level, "variance") for level in var_levels]
+steps_up = [b > a for a, b in zip(nwj_vars[:-1], nwj_vars[1:], strict=True)]
 glue(
-    "ch2_var_verdict",
-    "grows" if nwj_var_ratio > 2 else "does not grow markedly",
+    "ch2_nwj_var_curve",
+    ", ".join(
+        f"{v:.3g} at {level:g}" if math.isfinite(v) else f"diverged at {level:g}"
+        for v, level in zip(nwj_vars, var_levels, strict=True)
+    ),
     display=False,
 )
+if not all(math.isfinite(v) for v in nwj_vars):
+    var_verdict = "the curve cannot be read as a trend, because a level diverged"
+elif all(steps_up):
+    var_verdict = f"it grows at every level, by a factor of {nwj_var_ratio:.1f} from end to end"
+elif nwj_var_ratio > 2:
+    pairs = zip(var_levels[:-1], var_levels[1:], strict=True)
+    falls = [f"{a:g}–{b:g}" for (a, b), up in zip(pairs, steps_up, strict=True) if not up]
+    var_verdict = (
+        f"it grows overall (a factor of {nwj_var_ratio:.1f} from end to end) but not at every "
+        f"level: it falls between {', '.join(falls)} nats"
+    )
+else:
+    var_verdict = "it shows no clear growth with the true MI at this budget"
+glue("ch2_var_verdict", var_verdict, display=False)
 glue(
     "ch2_var_compare",
     "larger" if nwj_var_top > nce_var_top else "not larger",
@@ -326,9 +361,9 @@ table.style.hide(axis="index").format(
 # What the figures show, in numbers. The InfoNCE estimate {glue:text}`ch2_ceiling_verdict`
 # $\log K$ = {glue:text}`ch2_logk:.2f` (its largest batch value is {glue:text}`ch2_nce_max:.2f`),
 # and at {glue:text}`ch2_top:.0f` nats it reports {glue:text}`ch2_nce_top:.2f`;
-# {glue:text}`ch2_ceiling_note`. The NWJ estimate's step-to-step variance
-# {glue:text}`ch2_var_verdict` with the true MI (a factor of {glue:text}`ch2_nwj_var_ratio:.1f`
-# from {glue:text}`ch2_bottom:.0f` to {glue:text}`ch2_top:.0f` nats) and at the top level it is
+# {glue:text}`ch2_ceiling_note`. The NWJ estimate's step-to-step variance, read level by level
+# (nats² at each true MI in nats), is {glue:text}`ch2_nwj_var_curve`: {glue:text}`ch2_var_verdict`.
+# At the top level it is
 # {glue:text}`ch2_var_compare` than InfoNCE's ({glue:text}`ch2_nwj_var_top:.3g` vs
 # {glue:text}`ch2_nce_var_top:.3g` nats²). {cite:t}`poole2019variational` describe this as a
 # bias–variance trade-off: bounds that normalise over the batch are precise but capped, those
@@ -466,7 +501,33 @@ def task_estimate(task: str, est: str, critic: str = "separable", level: float =
 shifts = {
     est: task_estimate("cubic", est) - task_estimate("gaussian", est) for est in TASK_ESTIMATORS
 }
-largest = max(shifts, key=lambda e: abs(shifts[e]))
+#: An estimate this far from every level (2–10 nats) is a blow-up, not an estimate.
+DIVERGED_NATS = 100.0
+
+
+def diverged(value: float) -> bool:
+    return not math.isfinite(value) or abs(value) > DIVERGED_NATS
+
+
+broken = [
+    est
+    for est in TASK_ESTIMATORS
+    if diverged(task_estimate("cubic", est)) or diverged(task_estimate("gaussian", est))
+]
+finite_shifts = {e: v for e, v in shifts.items() if e not in broken}
+largest = max(finite_shifts or shifts, key=lambda e: abs(shifts[e]))
+glue(
+    "ch2_diverged_note",
+    " ".join(
+        f"{NAMES[e]} diverged on the cubed pair (estimate {task_estimate('cubic', e):.4g} nats): "
+        "heavy tails made the batch average of its exponential term blow up, a failure of the "
+        "estimator rather than a shift of a sensible estimate, so it is left out of the "
+        "comparison above."
+        for e in broken
+    )
+    or "No estimator diverged on the cubed pair at this level.",
+    display=False,
+)
 glue("ch2_mid", mid, display=False)
 glue("ch2_shift_est", NAMES[largest], display=False)
 glue("ch2_shift", float(shifts[largest]), display=False)
@@ -497,7 +558,10 @@ glue(
 )
 glue(
     "ch2_shifts",
-    "; ".join(f"{NAMES[e]} {shifts[e]:+.2f}" for e in TASK_ESTIMATORS),
+    "; ".join(
+        f"{NAMES[e]} diverged" if e in broken else f"{NAMES[e]} {shifts[e]:+.2f}"
+        for e in TASK_ESTIMATORS
+    ),
     display=False,
 )
 pivot = task_errors.assign(
@@ -510,8 +574,9 @@ pivot.style.format("{:.2f}")
 
 # %% [markdown]
 # The true MI is the same on all three tasks at each level, but the estimates are not. At
-# {glue:text}`ch2_mid:.0f` nats, {glue:text}`ch2_shift_verdict` under the cube: for
-# {glue:text}`ch2_shift_est` (separable critic) the estimate goes from
+# {glue:text}`ch2_mid:.0f` nats, {glue:text}`ch2_shift_verdict` under the cube: among the estimates
+# that did not diverge, the largest shift is for {glue:text}`ch2_shift_est` (separable critic), whose
+# estimate goes from
 # {glue:text}`ch2_g_est:.2f` on the Gaussian pair to {glue:text}`ch2_c_est:.2f` on the cubed one, a
 # shift of {glue:text}`ch2_shift:+.2f` nats caused by nothing but a change of coordinates. An
 # estimate is a property of the estimator, the critic family *and* the parametrisation of the data,
@@ -521,6 +586,7 @@ pivot.style.format("{:.2f}")
 # The shifts from Gaussian to cubed pair at this level, per estimator (separable critic), are:
 # {glue:text}`ch2_shifts` nats. Heavy tails hurt the estimators that exponentiate single critic
 # values most, since one extreme pair can dominate the batch average of $e^{f}$.
+# {glue:text}`ch2_diverged_note`
 #
 # Comparing critics cell by cell (task × estimator × level), the separable critic's estimate is
 # closer to the truth in {glue:text}`ch2_n_sep` of {glue:text}`ch2_n_cells` cases, so
@@ -578,9 +644,10 @@ literature.style.hide(axis="index")
 # %% [markdown]
 # ## Summary
 #
-# - All the bounds come from one inequality, $\log u \le u/a + \log a - 1$, with different
-#   baselines $a$: a constant gives NWJ/TUBA, the batch average gives InfoNCE, a mixture gives
-#   $I_\alpha$.
+# - NWJ/TUBA, InfoNCE and $I_\alpha$ come from one inequality, $\log u \le u/a + \log a - 1$,
+#   with different baselines $a$: a constant gives NWJ/TUBA, the batch average gives InfoNCE, a
+#   mixture gives $I_\alpha$. The others are not this linearisation: DV keeps the logarithm, JS
+#   trains the critic with a different (f-GAN) objective, and SMILE clips DV's partition term.
 # - $I_{NCE} \le \log K$ for every critic ({eq}`eq-nce-ceiling`): with the paper's $K = 128$ it
 #   cannot report more than 4.85 nats. Bounds without the batch normaliser are not capped but
 #   their variance grows with the MI.
@@ -589,10 +656,179 @@ literature.style.hide(axis="index")
 #
 # ## Exercises
 #
-# 1. Add the `"exp"` task ($y \mapsto e^y$, log-normal marginals) to the comparison. Which
-#    estimator is most affected?
-# 2. Double the batch size to $K = 128$ in `EstimationConfig` and rerun the staircase. Where does
-#    the InfoNCE curve saturate now?
-# 3. Show that $I_{DV} \ge I_{NWJ}$ for every critic (hint: $\log u \le u/e$).
-# 4. Vary SMILE's clip $\tau$ (`estimator_kwargs={"clip": 1.0}` etc.) and plot bias against
-#    variance at 10 nats.
+# :::{exercise} ★★ The optimal critic of $I_{NWJ}$
+# :label: ex-2-nwj-critic
+#
+# Show that {eq}`eq-nwj` is maximised by $f^*(x, y) = 1 + \log \frac{p(y \mid x)}{p(y)}$ and that
+# the maximum is $I(X; Y)$. (Hint: maximise pointwise in $f(x, y)$ after writing both expectations
+# as integrals against $p(x)p(y)$.)
+# :::
+#
+# :::{solution} ex-2-nwj-critic
+# :class: dropdown
+#
+# Write $r(x, y) = \frac{p(x, y)}{p(x)p(y)} = \frac{p(y\mid x)}{p(y)}$. Then
+# $I_{NWJ}(f) = \int p(x)p(y)\,\big[r(x,y)\, f(x,y) - e^{f(x,y) - 1}\big]\,dx\,dy$. The integrand
+# is a concave function of the single number $f(x, y)$; its derivative $r - e^{f - 1}$ vanishes at
+# $f = 1 + \log r$, the maximum. There $e^{f^*-1} = r$, so the second expectation is
+# $\mathbb{E}_{p(x)p(y)}[r] = 1$, and the first is
+# $\mathbb{E}_{p(x,y)}[1 + \log r] = 1 + I(X;Y)$: $I_{NWJ}(f^*) = I(X;Y)$. The "+1" is why the
+# optimal NWJ critic is the log density ratio *shifted by one*, and why a critic family that cannot
+# add a constant (chapter 5) can only represent it up to that constant.
+# :::
+#
+# :::{exercise} ★★★ The optimal critic of $I_{NCE}$
+# :label: ex-2-nce-critic
+#
+# Show that for every $K$ the expectation {eq}`eq-nce` is maximised by
+# $f^*(x, y) = \log \frac{p(y \mid x)}{p(y)} + c(x)$, for any function $c$. Deduce that
+# $f^* = \log p(y \mid x) + c(y)$ is optimal for the right $c(y)$, and that the column-normalised
+# version of §4 and App. D of the paper (softmax over the $x_j$) is maximised by
+# $\log p(y \mid x) + c(y)$ for *any* $c$. What does $I_{NCE}(f^*)$ tend to as $K \to \infty$?
+# :::
+#
+# :::{solution} ex-2-nce-critic
+# :class: dropdown
+#
+# Fix row $i$ and condition on $x_i$ and on the $K$ candidates $y_1, \dots, y_K$. One of them was
+# drawn from $p(y \mid x_i)$, the others from $p(y)$, and a priori the positive is equally likely
+# at each position. The posterior probability that position $j$ holds the positive is
+# $q_j \propto p(y_j \mid x_i)\prod_{k \ne j} p(y_k) \propto \frac{p(y_j\mid x_i)}{p(y_j)}$. The
+# row's term $\log \frac{e^{f(x_i, y_i)}}{\sum_j e^{f(x_i, y_j)}}$ is the log-likelihood of a
+# $K$-way classifier with logits $f(x_i, y_j)$, and by Gibbs' inequality the expected
+# log-likelihood is maximised when the classifier's probabilities equal $q_j$: logits
+# $\log\frac{p(y_j \mid x_i)}{p(y_j)}$ plus anything constant within the row, $c(x_i)$. So
+# $f^* = \log\frac{p(y\mid x)}{p(y)} + c(x)$. Written as $\log p(y\mid x) + c(y)$, this is the
+# choice $c(y) = -\log p(y)$ (plus any function of $x$); a *different* $c(y)$ reweights the
+# candidates and is not optimal. For the column version the roles swap: the posterior over which
+# $x_j$ is the positive for $y_i$ is $\propto p(y_i \mid x_j)$ (now $p(x_j)$ cancels), and the
+# softmax over $x_j$ ignores any $c(y_i)$, so $\log p(y\mid x) + c(y)$ is optimal for every $c$ —
+# the form the paper quotes from {cite:t}`poole2019variational`. As $K \to \infty$ the law of
+# large numbers gives
+#
+# $$
+# \frac1K\sum_j e^{f^*(x_i, y_j)} \to e^{c(x_i)}\,
+#   \mathbb{E}_{p(y)}\Big[\frac{p(y\mid x_i)}{p(y)}\Big] = e^{c(x_i)},
+# \qquad\text{so}\qquad
+# I_{NCE}(f^*) \to \mathbb{E}\Big[\log \frac{p(y\mid x)}{p(y)}\Big] = I(X;Y):
+# $$
+#
+# tight only in the limit, and capped by $\log K$ for finite $K$.
+# :::
+#
+# :::{exercise} ★ The ceiling
+# :label: ex-2-ceiling
+#
+# Prove $I_{NCE} \le \log K$ for every critic and every batch without looking at
+# {eq}`eq-nce-ceiling`. When is the ceiling attained? What does it become for $K = 128$ and
+# $K = 512$?
+# :::
+#
+# :::{solution} ex-2-ceiling
+# :class: dropdown
+#
+# Each row's term $\log \frac{e^{S_{ii}}}{\sum_j e^{S_{ij}}}$ is the log of a softmax probability,
+# hence $\le 0$; adding $\log K$ and averaging gives $\hat I_{NCE} \le \log K$. Equality needs every
+# softmax to put probability 1 on the diagonal, i.e. $S_{ij} - S_{ii} \to -\infty$ for all
+# $j \ne i$: attained only in the limit, never by finite scores. The ceiling is
+# $\log 128 \approx 4.85$ and $\log 512 \approx 6.24$ nats. It holds batch by batch, so it also holds for the
+# expectation, whatever the true MI is.
+# :::
+#
+# :::{exercise} ★★ Check the optimal critics numerically
+# :label: ex-2-check
+#
+# For the Gaussian pair of chapter 1 the log density ratio is known in closed form. Build the score
+# matrix of the optimal critics on a batch of $K = 1024$ pairs at 4 nats ($d = 20$) and compare
+# $\hat I_{NWJ}$ and $\hat I_{NCE}$ with the truth.
+# :::
+#
+# ````{solution-start} ex-2-check
+# :class: dropdown
+# ````
+#
+# With $S_{ij} = \log \frac{p(y_j \mid x_i)}{p(y_j)}$, $\hat I_{NWJ}(S + 1)$ is an unbiased estimate
+# of $I$ — its expectation over batches equals $I$ for this fixed critic — but a noisy one, since
+# its marginal term averages exponentials of the ratios. $\hat I_{NCE}(S)$ is a little below $I$:
+# it is tight only as $K \to \infty$ (and capped by $\log K \approx 6.93$).
+
+# %%
+from mi_tutorial.estimators import infonce, nwj
+from mi_tutorial.synthetic import gaussian_mi, gaussian_pairs
+
+
+def optimal_scores(x, y, rho):
+    """S_ij = log p(y_j | x_i) - log p(y_j) for the correlated-Gaussian pair (summed over d)."""
+    var = 1.0 - rho**2
+    cond = -0.5 * (torch.cdist(rho * x, y) ** 2 / var + x.shape[1] * math.log(2 * math.pi * var))
+    marg = -0.5 * ((y**2).sum(dim=1) + y.shape[1] * math.log(2 * math.pi))
+    return cond - marg[None, :]
+
+
+check_rho = rho_for("gaussian", 4.0, 20)
+gen = torch.Generator().manual_seed(0)
+for trial in range(3):
+    xg, yg = gaussian_pairs(1024, 20, check_rho, generator=gen)
+    S_opt = optimal_scores(xg.double(), yg.double(), check_rho)
+    print(
+        f"batch {trial}: true {gaussian_mi(check_rho, 20):.3f}, I_NWJ(f*) "
+        f"{nwj(S_opt + 1).item():.3f}, I_NCE(f*) {infonce(S_opt).item():.3f} nats"
+    )
+
+# %% [markdown]
+# ````{solution-end}
+# ````
+#
+# :::{exercise} ★★ $I_{DV}$ and $I_{NWJ}$
+# :label: ex-2-dv
+#
+# Show that $I_{DV} \ge I_{NWJ}$ for every critic (hint: $\log u \le u/e$).
+# :::
+#
+# :::{solution} ex-2-dv
+# :class: dropdown
+#
+# $I_{DV}(f) = \mathbb{E}_p[f] - \log \mathbb{E}_q[e^f]$ and
+# $I_{NWJ}(f) = \mathbb{E}_p[f] - e^{-1}\mathbb{E}_q[e^f]$, with $p$ the joint and $q$ the product
+# of marginals. With $u = \mathbb{E}_q[e^f] > 0$, the tangent of $\log$ at $e$ gives
+# $\log u \le u/e$, so $I_{DV}(f) \ge I_{NWJ}(f)$, with equality iff $\mathbb{E}_q[e^f] = e$. Both are
+# lower bounds on $I$, so DV is the tighter one for a fixed critic; NWJ trades that for an
+# objective that is an expectation (no log of a mean), hence unbiased from a batch.
+# :::
+#
+# :::{exercise} ★★ A larger batch
+# :label: ex-2-batch
+#
+# Doubling the batch from $K = 64$ to $K = 128$: what happens to the InfoNCE curve of the
+# staircase at each level, and to the NWJ curve?
+# :::
+#
+# :::{solution} ex-2-batch
+# :class: dropdown
+#
+# The InfoNCE ceiling rises by $\log 2 \approx 0.69$ nats, from $\log 64 \approx 4.16$ to
+# $\log 128 \approx 4.85$. Levels well below the ceiling (2 nats) barely change; at 6, 8 and
+# 10 nats the estimate stays pinned under the new ceiling, so the gap to the truth shrinks by at
+# most 0.69 nats — to close a gap of $\Delta$ nats one needs about $e^{\Delta}$ times more negatives
+# (chapter 1). NWJ has no ceiling; a larger batch averages more off-diagonal exponentials, so its
+# variance falls roughly like $1/K$ at a given level, but the heavy tail of $e^{f}$ at high MI
+# remains.
+# :::
+#
+# :::{exercise} ★★ SMILE's clip
+# :label: ex-2-smile
+#
+# SMILE clips the critic values inside DV's partition term to $[-\tau, \tau]$. Predict how its bias
+# and variance at 10 nats move as $\tau$ goes from 1 to 20.
+# :::
+#
+# :::{solution} ex-2-smile
+# :class: dropdown
+#
+# Small $\tau$: $e^{\mathrm{clip}(f)} \le e^{\tau}$ bounds every term of the partition estimate,
+# so its variance is small, but the clipped mean underestimates $\mathbb{E}_q[e^f]$ of a critic
+# whose values exceed $\tau$ — at 10 nats the optimal critic's values on positives are around 10 —
+# so the reported value is biased. As $\tau \to \infty$ SMILE becomes DV on a JS-trained critic: small bias, variance
+# growing like $e^{I}$. {cite:t}`song2020understanding` recommend $\tau = 5$, the value used above,
+# as a compromise.
+# :::

@@ -18,7 +18,8 @@
 # multi-view methods optimize: with a shared encoder and an inner-product critic, maximizing
 # $I_{NCE}$ is exactly minimizing the multi-class K-pair loss of deep metric learning
 # {cite:p}`sohn2016improved`. This chapter derives that identity and checks it on MNIST batches,
-# runs the experiment the paper argues for but does not run — the same encoder trained with
+# runs an experiment that the paper's derivation suggests but that it does not run — the same
+# encoder trained with
 # InfoNCE and a bilinear critic, with the K-pair loss, and with a triplet loss — and then
 # reproduces the paper's only experiment of §4 (Fig. 4c): when the negatives in a batch are not
 # independent of the positives, both $I_{NCE}$ and $I_{NWJ}$ can report *more* than the true MI.
@@ -33,19 +34,15 @@ import torch
 from IPython.display import display
 from myst_nb import glue
 
-from mi_tutorial import experiments, ledger
-from mi_tutorial.analysis import metric_frame
+from mi_tutorial import paper
 from mi_tutorial.critics import make_critic
-from mi_tutorial.data import (
-    NONIID_NOISE_COV,
-    digits_views,
-    gaussian_mi_from_cov,
-    load_views,
-    noniid_true_mi,
-)
+from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.encoders import make_encoder
 from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES, TRIPLET_MARGIN, infonce, k_pair_loss
-from mi_tutorial.plotting import plot_curves, smooth, use_book_style
+from mi_tutorial.report import ledger
+from mi_tutorial.report.analysis import metric_frame
+from mi_tutorial.report.plotting import plot_curves, smooth, use_book_style
+from mi_tutorial.synthetic import NONIID_NOISE_COV, gaussian_mi_from_cov, noniid_true_mi
 
 use_book_style()
 
@@ -55,7 +52,13 @@ SEEDS = None  # None = the profile's default seeds
 USE_CACHE = True  # reuse runs already in the results store
 
 # %% tags=["remove-cell"]
-ML_CONFIGS = experiments.get_configs("metric-learning", PROFILE)
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEEDS = check_seeds_parameter(SEEDS)
+
+# %% tags=["remove-cell"]
+ML_CONFIGS = paper.get_configs("metric-learning", PROFILE)
 K = ML_CONFIGS[0].batch_size
 LOADER = load_views if ML_CONFIGS[0].dataset == "mnist" else digits_views
 VARIANT_NAMES = {  # critic -> label used in the figures and tables
@@ -126,7 +129,11 @@ def fmt(value) -> str:
 # I_{NCE} = \log K - \frac{1}{K}\sum_{i=1}^K \log\Big(1 + \sum_{j \ne i} e^{S_{ij} - S_{ii}}\Big).
 # $$ (eq-nce-kpair)
 #
-# This is pure algebra and holds for *every* score matrix. It becomes a statement about metric
+# This is pure algebra and holds for *every* score matrix. (A difference of convention: §4 and
+# App. C, D of the paper normalise over the $x_j$ — a softmax down each *column* of $S$ — whereas
+# this book keeps the row form of the paper's equation 3 throughout. The identity holds for either
+# with rows and columns exchanged; the two values differ on a batch, see exercise
+# {ref}`ex-3b-columns`.) It becomes a statement about metric
 # learning once the critic has the K-pair form: if both views go through **one shared encoder**
 # $g = g_1 = g_2$ and the critic is the **inner product**, $S_{ij} = g(x_i)^\top g(y_j)$, then the
 # sum in {eq}`eq-nce-kpair` is exactly {eq}`eq-kpair` with $\phi = g$, and
@@ -235,7 +242,7 @@ glue("ch7_nce_max", float(identity["I_NCE"].max()), display=False)
 # better (chapter 5), and the choice of negatives matters. The next two sections test one of each.
 
 # %% [markdown]
-# ## The experiment the paper argued for but did not run
+# ## An experiment the derivation suggests
 #
 # If the metric-learning view is right, the details that distinguish "MI maximization" from
 # "metric learning" should matter little, and the number of negatives per anchor should matter.
@@ -264,8 +271,8 @@ glue("ch7_nce_max", float(identity["I_NCE"].max()), display=False)
 
 # %%
 glue("ch7_margin", float(TRIPLET_MARGIN), display=False)
-experiments.print_deviations("metric-learning", PROFILE)
-ml = experiments.run("metric-learning", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
+paper.print_deviations("metric-learning", PROFILE)
+ml = paper.run("metric-learning", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
 ml["variant"] = ml["critic"].map(VARIANT_NAMES)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Linear-probe test accuracy of the MLP encoder $g_1$ trained with (a) InfoNCE and a bilinear critic with separate encoders, (b) InfoNCE with a shared encoder and inner-product critic (the K-pair loss) and (c) a triplet loss with one negative per anchor. Mean ± 1 SD over seeds where there are several.", "name": "fig-ml-accuracy"}}
@@ -335,9 +342,17 @@ ab_text = (
     else ("higher with the shared encoder" if gap_ab > 0 else "higher with separate encoders")
 )
 triplet_text = (
-    f"within {100 * close:.1f} points of the InfoNCE variants"
+    "not comparable, because a run diverged (its accuracy is not a number)"
+    if not all(math.isfinite(v) for v in acc.values())
+    else f"within {100 * close:.1f} points of the InfoNCE variants"
     if abs(gap_triplet) <= close
-    else ("above both InfoNCE variants" if gap_triplet > 0 else "below both InfoNCE variants")
+    else (
+        "above both InfoNCE variants"
+        if gap_triplet > 0
+        else "below both InfoNCE variants"
+        if acc["neg_sqdist"] < min(acc["bilinear"], acc["inner"]) - close
+        else "below the better InfoNCE variant but not clearly below the other"
+    )
 )
 for name, value in {
     "ch7_ml_step": final_step,
@@ -404,7 +419,7 @@ for name, value in {
 # critic (5 hidden ReLU layers of width 10) is trained alone, with $K = 128$ so that
 # $\log K \gg$ the true MI, and as a control the same critic on i.i.d. pairs (a fresh $Z$ per pair).
 #
-# ```{literalinclude} ../mi_tutorial/data.py
+# ```{literalinclude} ../mi_tutorial/synthetic.py
 # :pyobject: noniid_batch
 # ```
 
@@ -413,8 +428,8 @@ TRUE_MI = noniid_true_mi()
 COND_MI = gaussian_mi_from_cov(np.asarray(NONIID_NOISE_COV), dim_x=1)
 glue("ch7_true_mi", float(TRUE_MI), display=False)
 glue("ch7_cond_mi", float(COND_MI), display=False)
-experiments.print_deviations("noniid", PROFILE)
-noniid = experiments.run("noniid", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
+paper.print_deviations("noniid", PROFILE)
+noniid = paper.run("noniid", PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
 SIGMA = 100.0  # smoothing in steps, as the paper's plot
 n_steps = int(noniid["step"].max()) + 1
 
@@ -478,7 +493,7 @@ E6_PAPER = {
 TOL = 0.05  # |ours - paper| we call a match, well inside the ±0.1 nats of reading the plot
 window_start = int(0.8 * n_steps)
 e6_rows, e6_values = [], {}
-for (estimator, iid), (paper, source) in E6_PAPER.items():
+for (estimator, iid), (theirs, source) in E6_PAPER.items():
     rows = metric_frame(noniid, "bound")
     rows = rows[(rows["estimator"] == estimator) & (rows["iid"] == iid)]
     rows = rows[rows["step"] >= window_start]
@@ -495,14 +510,14 @@ for (estimator, iid), (paper, source) in E6_PAPER.items():
     claim = "✓" if above == expected_above else "✗"
     match = (
         f"matches (|Δ| ≤ {TOL:g})"
-        if abs(ours - paper) <= TOL
-        else f"differs by {ours - paper:+.3f}"
+        if abs(ours - theirs) <= TOL
+        else f"differs by {ours - theirs:+.3f}"
     )
     e6_values[(estimator, iid)] = (ours, se, above)
     e6_rows.append(
         {
             "series": f"{PAPER_ESTIMATOR_NAMES[estimator]}, {'i.i.d.' if iid else 'non-i.i.d.'}",
-            "paper": paper,
+            "paper": theirs,
             "source": source,
             "ours": f"{ours:.3f} ± {2 * se:.3f}",
             "verdict": f"{claim} {position}; {match}",
@@ -556,7 +571,7 @@ glue(
 # ## At the paper's settings
 #
 # The paper-profile runs of the non-i.i.d. experiment (20,000 steps, as in the paper's Fig. 4c) are
-# trained separately and committed under `results/paper/` (chapter 9); here the ledger's claim 12
+# trained separately and committed under `results/paper/` (chapter 9); here the ledger's claim 12 ({ref}`defined in chapter 9 <claims-ledger>`)
 # judges them, read from the store (nothing is trained; `seeds` counts the committed runs, and
 # without any the claim says `not run`).
 
@@ -574,24 +589,129 @@ ledger.paper_profile_claims("noniid").style.hide(axis="index")
 #   the one-negative, hinge version of the same idea.
 # - Trained on MNIST halves for the same number of steps, InfoNCE with a bilinear critic reaches
 #   {glue:text}`ch7_acc_a:.3f`, its K-pair special case {glue:text}`ch7_acc_b:.3f` and the triplet
-#   loss {glue:text}`ch7_acc_c:.3f` linear-probe accuracy — an experiment the paper argued for
-#   but did not run.
+#   loss {glue:text}`ch7_acc_c:.3f` linear-probe accuracy — an experiment suggested by the
+#   paper's derivation, which the paper itself does not run.
 # - When negatives share a latent with the positives, $I_{NCE}$ and $I_{NWJ}$ are no longer
 #   bounds: our run {glue:text}`ch7_e6_verdict`.
 #
 # ## Exercises
 #
-# 1. **Number of negatives.** Variant (b) uses $K - 1 = 127$ negatives per anchor and (c) one.
-#    Give the triplet loss more negatives by averaging the hinge over several cyclic shifts
-#    $n(i) = (i + s) \bmod K$, $s = 1, \dots, M$, and plot the final accuracy against $M$. Does
-#    it approach the K-pair loss?
-# 2. **Hard-negative mining.** Replace the cyclic negative by the hardest one in the batch,
-#    $\arg\max_{j \ne i} S_{ij}$, or by a semi-hard one (the hardest that is still farther than
-#    the positive). Which variant trains faster, and does any of them collapse?
-# 3. **Margin and normalization.** With unnormalized embeddings the triplet margin only sets a
-#    scale. L2-normalize the encoder output, try margins 0.1, 0.2 and 0.5, and compare.
-# 4. **Batch size.** $I_{NCE} \le \log K$. Repeat variant (b) with $K \in \{32, 128, 512\}$ and
-#    compare the bound and the accuracy — do more negatives help the representation even though
-#    the bound saturates?
-# 5. **Weaker non-i.i.d. dependence.** In {eq}`eq-noniid`, scale $\Sigma_Z$ by $c \in [0, 1]$ and
-#    plot the final non-i.i.d. $I_{NCE}$ against $c$; at $c = 0$ the batches are i.i.d. again.
+# :::{exercise} ★ Two candidates
+# :label: ex-7-k2
+#
+# Show that for $K = 2$ each term of the K-pair loss {eq}`eq-kpair` is
+# $\mathrm{softplus}(s_{ij} - s_{ii})$, and relate it to the triplet loss {eq}`eq-triplet` with
+# the critic $-\lVert\phi(a) - \phi(b)\rVert^2$.
+# :::
+#
+# :::{solution} ex-7-k2
+# :class: dropdown
+#
+# With one negative $j \ne i$, $\log(1 + e^{s_{ij} - s_{ii}}) = \mathrm{softplus}(s_{ij} - s_{ii})$.
+# With $s_{ab} = -d(a, b)^2$ this is $\mathrm{softplus}\big(d(x, y)^2 - d(x, z)^2\big)$: the triplet
+# loss with the hinge $\max(0, m + \cdot)$ replaced by its smooth version $\log(1 + e^{\cdot})$,
+# whose "margin" is implicit (the loss keeps decreasing as the gap grows, instead of vanishing at
+# $m$). $I_{NCE}$ with $K = 2$ is then $\log 2$ minus this logistic triplet loss.
+# :::
+#
+# :::{exercise} ★★★ Where the i.i.d. argument breaks
+# :label: ex-7-noniid
+#
+# The paper's App. D writes $I_{NCE}$ with the softmax over the $x_j$ of the batch and proves it is
+# a lower bound through the step $I(X_i; Y_i) = I(X_{1:K}; Y_i)$. Why does this step need the
+# pairs to be independent? For the example {eq}`eq-noniid`, compute the quantity that takes the
+# place of $I(X;Y)$ when $K \to \infty$, and compare it with the true MI of one pair.
+# :::
+#
+# ````{solution-start} ex-7-noniid
+# :class: dropdown
+# ````
+#
+# The proof bounds $I(X_{1:K}; Y_i)$, the information that the *whole batch* of $x$'s carries about
+# $y_i$. If the pairs are independent, the other $x_j$ are independent of $(x_i, y_i)$, the chain
+# rule gives $I(X_{1:K}; Y_i) = I(X_i; Y_i) + I(X_{j\ne i}; Y_i \mid X_i) = I(X_i; Y_i)$, and the
+# bound is on the MI of one pair. With dependent pairs the last term is positive, so only
+# $I(X_i; Y_i) \le I(X_{1:K}; Y_i)$ holds: the argument now bounds a *larger* quantity, and
+# nothing keeps the estimate below $I(X_i;Y_i)$. In the example, the other $x_j = Z_x + \epsilon_{x,j}$
+# reveal the batch latent's first coordinate $Z_x$ as $K \to \infty$, so
+# $I(X_{1:K}; Y_i) \to I\big((Z_x, \epsilon_{x,i}); Y_i\big)$ with $Y_i = Z_y + \epsilon_{y,i}$. All
+# are jointly Gaussian: $Z_x$ and $\epsilon_{x,i}$ are independent with unit variance,
+# $\mathrm{Cov}(Y_i, Z_x) = -0.5$, $\mathrm{Cov}(Y_i, \epsilon_{x,i}) = 0.9$ and
+# $\mathrm{Var}(Y_i) = 2$, so the residual variance of $Y_i$ is $2 - 0.25 - 0.81 = 0.94$ and
+# $I = \tfrac12\log(2 / 0.94) \approx 0.38$ nats — nearly twenty times the 0.0204 nats of one pair.
+# The cell checks both numbers from the covariance matrices:
+
+# %%
+from mi_tutorial.synthetic import gaussian_mi_from_cov as mi_from_cov
+
+# (Z_x, eps_x, Y) jointly Gaussian; MI between the first two and the last.
+cov_batch = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, 0.9], [-0.5, 0.9, 2.0]])
+print(f"I(X_1:inf; Y_i) = {mi_from_cov(cov_batch, dim_x=2):.4f} nats")
+print(f"I(X_i; Y_i)     = {mi_from_cov(np.array([[2.0, 0.4], [0.4, 2.0]]), dim_x=1):.4f} nats")
+
+# %% [markdown]
+# ````{solution-end}
+# ````
+#
+# :::{exercise} ★★ Weaker dependence
+# :label: ex-7-weaker
+#
+# Scale $\Sigma_Z$ in {eq}`eq-noniid` by $c \in [0, 1]$. How do the true MI of one pair and the
+# limit $I(X_{1:\infty}; Y_i)$ of the previous exercise depend on $c$? What happens at $c = 0$?
+# :::
+#
+# ````{solution-start} ex-7-weaker
+# :class: dropdown
+# ````
+#
+# One pair is $\mathcal N(0, c\,\Sigma_Z + \Sigma_\epsilon)$ with correlation
+# $\rho(c) = (0.9 - 0.5c)/(1 + c)$, so its MI falls as $c$ grows. The batch quantity replaces
+# $\mathrm{Cov}(Y_i, Z_x) = -0.5c$ and $\mathrm{Var}(Z_x) = c$. Both fall as $c$ grows, but the
+# MI of one pair falls much faster, so for every $c > 0$ the batch limit lies far above it (the
+# table shows the gap is not monotone in $c$: it is largest at intermediate $c$). At $c = 0$ the
+# latent vanishes, the batches are i.i.d., and the two coincide: the gap between them is room that
+# a non-i.i.d. estimate may exploit. The cell tabulates both (it uses the library's closed form for
+# one pair):
+
+# %%
+from mi_tutorial.synthetic import NONIID_NOISE_COV as NOISE_COV
+from mi_tutorial.synthetic import NONIID_SHARED_COV as SHARED_COV
+from mi_tutorial.synthetic import noniid_true_mi as pair_mi
+
+for c in (0.0, 0.25, 0.5, 0.75, 1.0):
+    shared = c * np.asarray(SHARED_COV)
+    s_zx = np.sqrt(shared[0, 0]) if c > 0 else 0.0
+    cov_c = np.array(
+        [
+            [1.0, 0.0, shared[0, 1] / s_zx if c > 0 else 0.0],
+            [0.0, 1.0, NOISE_COV[0][1]],
+            [shared[0, 1] / s_zx if c > 0 else 0.0, NOISE_COV[0][1], shared[1, 1] + 1.0],
+        ]
+    )
+    print(
+        f"c = {c:.2f}: one pair {pair_mi(shared_cov=shared, noise_cov=NOISE_COV):.4f} nats, "
+        f"batch limit {mi_from_cov(cov_c, dim_x=2):.4f} nats"
+    )
+
+# %% [markdown]
+# ````{solution-end}
+# ````
+#
+# :::{exercise} ★★ More negatives
+# :label: ex-7-negatives
+#
+# $I_{NCE} \le \log K$. If variant (b) were repeated with $K \in \{32, 128, 512\}$, what would the
+# bound do, and why can the representation still change when the bound is saturated?
+# :::
+#
+# :::{solution} ex-7-negatives
+# :class: dropdown
+#
+# The ceiling rises from $\log 32 \approx 3.47$ to $\log 512 \approx 6.24$ nats, and since the
+# bound saturates near its ceiling within a few thousand steps on MNIST (chapters 4–5), the
+# reported value mostly tracks $\log K$. The gradient, however, is not the value: with more
+# negatives each anchor is contrasted with more (and, by chance, harder) candidates, which changes
+# what the encoder is pushed to separate. Whether that helps the linear probe is an empirical
+# question on which the evidence is mixed (the paper cites results in both directions); the
+# paper's footnote 5 reports consistent results for batch sizes up to 512 on its MNIST setup.
+# :::

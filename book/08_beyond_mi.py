@@ -30,14 +30,13 @@ import pandas as pd
 from IPython.display import display
 from myst_nb import glue
 
-from mi_tutorial import experiments
+from mi_tutorial import paper
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.estimators import PAPER_ESTIMATOR_NAMES
 from mi_tutorial.evaluation import encode, linear_probe_report
-from mi_tutorial.plotting import use_book_style
 from mi_tutorial.probes import compare_probes, fit_linear_probe
-from mi_tutorial.results import ResultsStore
-from mi_tutorial.train import trained_models
+from mi_tutorial.report.plotting import use_book_style
+from mi_tutorial.runs import ResultsStore, trained_models
 
 use_book_style()
 
@@ -51,10 +50,16 @@ LINEAR_ITERATIONS = 200  # L-BFGS iterations of the linear probe that minimises 
 PROBE_SEEDS = 3  # SAGA seeds of the protocol's probe in the sensitivity study
 
 # %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEED = check_seeds_parameter([SEED])[0]
+
+# %% tags=["remove-cell"]
 STORE = ResultsStore()
 EXPERIMENTS = {"E1": "bijective", "E2": "adversarial", "E4": "critic-capacity"}
 MLP = {"hidden": MLP_HIDDEN, "epochs": MLP_EPOCHS, "scaling": "standard"}
-DATASET = experiments.get_configs("critic-capacity", PROFILE)[0].dataset
+DATASET = paper.get_configs("critic-capacity", PROFILE)[0].dataset
 LOADER = load_views if DATASET == "mnist" else digits_views
 TRAIN, TEST = LOADER("train"), LOADER("test")
 
@@ -76,7 +81,7 @@ def fmt(value: float) -> str:
 
 # %%
 records = {
-    code: experiments.run(
+    code: paper.run(
         name, PROFILE, seeds=[SEED], force=not USE_CACHE, progress=False, keep_models=True
     )
     for code, name in EXPERIMENTS.items()
@@ -86,7 +91,7 @@ records = {
 # %% tags=["remove-cell"]
 def label(code: str, config) -> str:
     if code == "E2":
-        setting = experiments.adversarial_setting(
+        setting = paper.adversarial_setting(
             config.classifier_lr, config.encoder_lr, config.encoder_kwargs
         )
         return f"E2 adversarial, {setting} setting"
@@ -99,7 +104,7 @@ def label(code: str, config) -> str:
 representations = {"pixels": (None, "pixels")}  # name -> (encoder or None, experiment code)
 final_accuracy = {}
 for code, name in EXPERIMENTS.items():
-    for config in experiments.get_configs(name, PROFILE):
+    for config in paper.get_configs(name, PROFILE):
         models = trained_models(STORE, config, SEED, data=(TRAIN, TEST))
         encoder = models["g"] if code == "E2" else models["g1"]
         representations[label(code, config)] = (encoder, code)
@@ -148,7 +153,10 @@ display(overview.style.format({"accuracy at the end of training": "{:.3f}"}, na_
 # $H_{\mathcal V}(Y \mid Z)$ by the held-out cross-entropy of the probe objective's minimiser on
 # the training features (see the docstrings below; the objective is the paper's probe objective,
 # $C = 10$, min-max scaled features) and $H_{\mathcal V}(Y)$ by the cross-entropy of the training
-# label frequencies on the test labels.
+# label frequencies on the test labels. These are *estimates*, not the infima themselves: the
+# fitted classifier is one member of $\mathcal V$, chosen with the $C = 10$ penalty on finite
+# training data, so on average its held-out loss lies above $H_{\mathcal V}(Y \mid Z)$ and the
+# reported $I_{\mathcal V}$ is an underestimate (exercise {ref}`ex-8-estimate`).
 #
 # ```{literalinclude} ../mi_tutorial/probes.py
 # :pyobject: v_information
@@ -235,7 +243,9 @@ plt.close(fig)
 #
 # The pixels give a linear observer {glue:text}`ch8_iv_pixels:.3f` of the
 # {glue:text}`ch8_h_y:.3f` nats of label entropy. The bijective encoders of E1 and E2, which
-# hold *all* of the pixels' information by construction, range from
+# hold *all* of the pixels' information as long as they are invertible — by construction in exact
+# arithmetic, though the E2 run in the official notebook's setting (affine couplings) has an
+# inverse that breaks numerically (chapter 4), so for it this holds only on paper — range from
 # {glue:text}`ch8_iv_bij_min:.3f` ({glue:text}`ch8_iv_bij_min_name`) to
 # {glue:text}`ch8_iv_bij_max:.3f` nats: Shannon MI cannot tell these representations apart,
 # V-information can. Among the E4 encoders, which are not invertible and are trained from
@@ -244,8 +254,10 @@ plt.close(fig)
 # the rank correlation between $I_{\mathcal V}$ and linear accuracy is
 # {glue:text}`ch8_spearman:.2f`: a log-loss-based quantity and an accuracy need not order
 # representations identically, but they measure the same thing — what a linear reader can get
-# out of $z$. This is the sense in which the paper's results are about *usable* information: the
-# quantity that changed along every curve of chapters 4 and 5 is $I_{\mathcal V}$, not $I$.
+# out of $z$. This is the sense in which the paper's results are about *usable* information: for
+# the bijective encoders of chapter 4 the quantity that changed along the curves is
+# $I_{\mathcal V}$, not $I$. Chapter 5's MLP encoders are not invertible, so there $I$ may have
+# changed as well; we cannot measure it, and only $I_{\mathcal V}$ is reported here.
 
 # %% [markdown]
 # ## Linear and non-linear probes
@@ -373,8 +385,10 @@ glue(
 #
 # This is why the paper insists on a *linear* probe. Representation learning wants codes from
 # which simple downstream models can read the factors of interest. With a universal
-# approximator as the evaluator, any invertible encoder — the identity included — would score as
-# well as the best learned one, and the evaluation would measure the probe. The linear protocol
+# approximator as the evaluator *and unlimited data and training*, any invertible encoder — the
+# identity included — would score as well as the best learned one, and the evaluation would
+# measure nothing about the encoder. With finite data, as the MLP probe above shows, scores still
+# differ, but they then mix the encoder with how easily the probe undoes it. The linear protocol
 # is a deliberate choice of predictive family; V-information makes that choice explicit instead
 # of hiding it in the word "information".
 
@@ -528,8 +542,8 @@ glue(
 # - Linear V-information and linear accuracy order the representations with a rank correlation
 #   of {glue:text}`ch8_spearman:.2f`: both measure what a linear reader can use.
 # - Under an MLP probe the spread between representations is {glue:text}`ch8_spread_mlp:.3f`
-#   against {glue:text}`ch8_spread_lin:.3f` for the linear probe. A universal reader can undo
-#   any invertible encoder, which is why the paper evaluates linearly.
+#   against {glue:text}`ch8_spread_lin:.3f` for the linear probe. With unlimited data a universal
+#   reader could undo any invertible encoder, which is why the paper evaluates linearly.
 # - The protocol's early-stopped probe stops {glue:text}`ch8_obj_gap_min:.0%`–
 #   {glue:text}`ch8_obj_gap_max:.0%` above its own optimum; fitted to convergence, the E4
 #   accuracies change by up to {glue:text}`ch8_shift_max:+.3f`, and the bilinear-over-concat lead
@@ -537,16 +551,90 @@ glue(
 #
 # ## Exercises
 #
-# 1. **A family between linear and MLP.** Replace the MLP probe by a linear probe on random
-#    ReLU features of width $w$ and plot accuracy and $I_{\mathcal V}$ against $w$. At which
-#    width do the E4 critics stop being distinguishable?
-# 2. **V-information along training.** Chapter 4 stores only the final encoders. Train an E1
-#    encoder with `train_multiview(..., models=...)` for 500, 1,000 and 2,000 steps and plot
-#    $I_{\mathcal V}$ of each checkpoint next to the $I_{NCE}$ curve. Do they move together?
-# 3. **Data efficiency.** Xu et al. note that usable information depends on how much data the
-#    reader has. Fit the linear probe on 600, 6,000 and 60,000 training features. Which
-#    representations lose the most?
-# 4. **A different reader.** Use a $k$-nearest-neighbour classifier as the probe. Which of this
-#    chapter's conclusions does it share with the linear probe, and which with the MLP?
-# 5. **Does the bound predict $I_{\mathcal V}$?** For the E4 runs, plot the final test bound
-#    (chapter 5) against $I_{\mathcal V}$. Is there any relation within one estimator?
+# :::{exercise} ★★ Properties of $I_{\mathcal V}$
+# :label: ex-8-properties
+#
+# Show that (i) $I_{\mathcal V}(Z \to Y) \ge 0$ when $\mathcal V$ contains the predictors that ignore
+# their input, (ii) $I_{\mathcal V} = I(Z; Y)$ when $\mathcal V$ is the family of *all* conditional
+# distributions, and (iii) unlike $I$, $I_{\mathcal V}$ can change under a bijection $z \mapsto
+# h(z)$ when $\mathcal V$ is the linear-softmax family.
+# :::
+#
+# :::{solution} ex-8-properties
+# :class: dropdown
+#
+# (i) $H_{\mathcal V}(Y \mid Z)$ is an infimum over a family that includes the input-ignoring
+# predictors, whose best value is $H_{\mathcal V}(Y)$; so $H_{\mathcal V}(Y\mid Z) \le
+# H_{\mathcal V}(Y)$. (ii) Over all conditionals the expected log-loss
+# $\mathbb{E}[-\log q(y\mid z)]$ is minimised by the true $p(y \mid z)$ (Gibbs' inequality), giving
+# $H(Y\mid Z)$; likewise $H_{\mathcal V}(Y) = H(Y)$, so $I_{\mathcal V} = I(Z;Y)$. (iii) A linear
+# predictor on $h(z)$ is a non-linear predictor on $z$: if $h$ maps classes that are not linearly
+# separable onto separable ones (or the reverse, as the adversarial encoder of E2 does), the best
+# linear log-loss changes while $I(h(Z); Y) = I(Z; Y)$. This is why $I_{\mathcal V}$ can tell the
+# E1 and E2 encoders apart when Shannon's MI cannot.
+# :::
+#
+# :::{exercise} ★★ An estimate, not the infimum
+# :label: ex-8-estimate
+#
+# This chapter estimates $H_{\mathcal V}(Y\mid Z)$ by the held-out cross-entropy of a $C = 10$
+# logistic regression fitted on the training features. In which direction is this estimate biased,
+# and what does that imply for the reported $I_{\mathcal V}$?
+# :::
+#
+# :::{solution} ex-8-estimate
+# :class: dropdown
+#
+# The fitted predictor $\hat f$ is one member of $\mathcal V$, chosen by minimising a *regularised
+# training* objective. Its expected loss on new data is at least the infimum over $\mathcal V$ of
+# the population loss, and the held-out cross-entropy is an unbiased estimate of $\hat f$'s expected
+# loss. So on average the estimate is *above* $H_{\mathcal V}(Y \mid Z)$ — more so with little data,
+# strong regularisation or features where the fit is hard — and $I_{\mathcal V}$ is on average
+# *under*-estimated. Differences between representations are therefore partly differences in how
+# easily a finite-data fit reaches the family's best predictor, which is also what the linear
+# probe measures.
+# :::
+#
+# :::{exercise} ★★ A different reader
+# :label: ex-8-knn
+#
+# Rotate the pixels of the top halves by a random orthogonal matrix $Q$ (an invertible linear map)
+# and compare a $k$-nearest-neighbour classifier with the paper's linear probe, before and after
+# the rotation. Which reader is invariant, and why is the other not exactly invariant?
+# :::
+#
+# ````{solution-start} ex-8-knn
+# :class: dropdown
+# ````
+#
+# Euclidean distances are preserved by $Q$, so a $k$-NN classifier is invariant — up to ties: the
+# digits' pixels take few distinct values, so many distances are exactly equal, and rounding errors
+# of order $10^{-15}$ after the rotation decide such ties (e.g. which of two equidistant examples is
+# the fifth neighbour) differently. That is the only way its accuracy can move; the printed values
+# show by how much. A linear classifier family is invariant under invertible linear maps
+# *in principle* ($w^\top Qx = (Q^\top w)^\top x$), but the paper's probe is not just the family:
+# the `MinMaxScaler` rescales each coordinate separately (not a rotation-invariant operation), the
+# penalty $\lVert w \rVert^2/C$ is applied in the scaled coordinates, and SAGA stops at a loose
+# tolerance. So its accuracy moves under the rotation although neither the information nor the
+# linear family changed. The cell runs both readers on the small digits data (cheap at every
+# profile):
+
+# %%
+from sklearn.neighbors import KNeighborsClassifier
+
+small_train, small_test = digits_views("train"), digits_views("test")
+xq_train, xq_test = small_train.top.double().numpy(), small_test.top.double().numpy()
+rng = np.random.default_rng(0)
+Q, _ = np.linalg.qr(rng.standard_normal((xq_train.shape[1], xq_train.shape[1])))
+for label, (a, b) in {
+    "pixels": (xq_train, xq_test),
+    "rotated": (xq_train @ Q, xq_test @ Q),
+}.items():
+    knn = KNeighborsClassifier(n_neighbors=5).fit(a, small_train.labels.numpy())
+    knn_acc = knn.score(b, small_test.labels.numpy())
+    lin = linear_probe_report(a, small_train.labels, b, small_test.labels)["accuracy"]
+    print(f"{label:>8}: 5-NN accuracy {knn_acc:.4f}, paper's linear probe {lin:.4f}")
+
+# %% [markdown]
+# ````{solution-end}
+# ````

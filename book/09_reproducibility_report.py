@@ -22,14 +22,15 @@
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 from matplotlib.ticker import FuncFormatter
 from myst_nb import glue
 
-from mi_tutorial import experiments, ledger
-from mi_tutorial.coverage import coverage
-from mi_tutorial.plotting import use_book_style
-from mi_tutorial.results import ResultsStore
+from mi_tutorial import paper
+from mi_tutorial.report import ledger
+from mi_tutorial.report.coverage import coverage
+from mi_tutorial.report.plotting import use_book_style
+from mi_tutorial.runs import ResultsStore
 
 use_book_style()
 pd.set_option("display.max_colwidth", 80)
@@ -39,37 +40,46 @@ PROFILE = "book"  # the profile whose stored runs are reported ("paper" once tho
 SEEDS = None  # None: the default seeds of each experiment at that profile
 USE_CACHE = True  # reuse the runs the earlier chapters stored
 
+# %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile, check_seeds_parameter
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+SEEDS = check_seeds_parameter(SEEDS)
+
 # %% [markdown]
 # ## The runs
 #
 # Every experiment of the paper that runs on MNIST or synthetic data is run (or, normally, loaded
 # from the results store, since the earlier chapters already ran them at this profile) through the
 # same library call the chapters use. The two CIFAR-10 experiments of the paper's appendix are not
-# run here: `experiments.experiment_ids()` leaves them out, because CIFAR-10 cannot be downloaded
+# run here: `paper.experiment_ids()` leaves them out, because CIFAR-10 cannot be downloaded
 # on the machines that build this book. The pixel baseline that claim 2 compares with comes from
 # `ledger.compute_baselines`, the same function `mi-tutorial report` uses.
 
 # %% tags=["hide-output"]
 records = pd.concat(
     [
-        experiments.run(experiment_id, PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
-        for experiment_id in experiments.experiment_ids()
+        paper.run(experiment_id, PROFILE, seeds=SEEDS, force=not USE_CACHE, progress=False)
+        for experiment_id in paper.experiment_ids()
     ],
     ignore_index=True,
 )
 baselines = ledger.compute_baselines(PROFILE)  # the MNIST pixel baseline; {} at smoke (digits)
-paper_records = experiments.stored_records("paper")  # committed paper-profile runs; trains nothing
+paper_records = paper.stored_records("paper")  # committed paper-profile runs; trains nothing
+glue("report_e2_finding", Markdown(paper.adversarial_finding(paper_records)), display=False)
 print(
     f"{len(records):,} records from {records['experiment'].nunique()} experiments at the "
     f"{PROFILE!r} profile"
 )
 
 # %% [markdown]
+# (claims-ledger)=
 # ## The claims ledger
 #
-# The claims and their checks live in `mi_tutorial/ledger.py` as data; each check returns our
-# value per seed and a verdict (`reproduced`, `partially` — the effect points the paper's way but
-# is weaker than the tolerance —, `not reproduced`, or `not run`). Every claim the project lists
+# The claims and their checks live with their experiments in `mi_tutorial/paper/` as data (the
+# ledger's engine is `mi_tutorial/report/ledger.py`); each check returns our value per seed and a
+# verdict (`reproduced`, `partially` — the effect points the paper's way but is weaker than the
+# tolerance —, `not reproduced`, or `not run`). Every claim the project lists
 # for the paper has a row. Claim 13 (the InfoNCE/K-pair identity) needs no runs: its check computes
 # both sides on fixed score matrices (chapter 7 derives it). Claim 11 (the supervised references,
 # ≈94% for both encoders) reads the `supervised` runs, which chapter 6 trains with labels.
@@ -79,14 +89,18 @@ print(
 # `mi-tutorial run encoder-vs-estimator-cifar --profile paper`, and `mi-tutorial report --profile
 # paper` prints this ledger with those rows filled in (and writes it as CSV and Markdown).
 #
-# ```{literalinclude} ../mi_tutorial/ledger.py
+# ```{literalinclude} ../mi_tutorial/report/ledger.py
 # :pyobject: evaluate_claims
+# ```
+#
+# ```{literalinclude} ../mi_tutorial/report/ledger.py
+# :pyobject: ledger_row
 # ```
 
 # %%
 table = ledger.evaluate_claims(records, baselines)
 counts = table["verdict"].value_counts()
-for verdict in ledger.VERDICTS:
+for verdict in paper.VERDICTS:
     glue(f"report_n_{verdict.replace(' ', '_')}", int(counts.get(verdict, 0)), display=False)
 glue("report_n_claims", len(table), display=False)
 table.style.hide(axis="index")
@@ -124,7 +138,7 @@ PANELS = [
     ("encoder-vs-estimator", "accuracy", None),
     ("noniid", "bound", None),
 ]
-DERIVED_COLUMNS = {"setting": experiments.adversarial_settings}
+DERIVED_COLUMNS = {"setting": paper.adversarial_settings}
 
 
 def label(row: dict, keys: list[str]) -> str:
@@ -137,7 +151,7 @@ for ax, (experiment_id, metric, derived) in zip(axes.flat, PANELS, strict=False)
     on_paper = (paper_records["experiment"] == experiment_id).any() if len(paper_records) else False
     source, shown = (paper_records, "paper") if on_paper else (records, PROFILE)
     rows = source[(source["experiment"] == experiment_id) & (source["metric"] == metric)]
-    points = ledger.paper_points(experiment_id, metric)
+    points = paper.paper_points(experiment_id, metric)
     keys = sorted({k for where, _ in points for k in where})
     if derived:
         rows = rows.assign(**{derived: DERIVED_COLUMNS[derived](rows)})
@@ -149,7 +163,7 @@ for ax, (experiment_id, metric, derived) in zip(axes.flat, PANELS, strict=False)
         curve = group.groupby(["step", "seed"])["value"].mean().groupby("step")
         mean, sd = curve.mean(), curve.std().fillna(0.0)
         if experiment_id == "noniid":
-            from mi_tutorial.plotting import smooth
+            from mi_tutorial.report.plotting import smooth
 
             mean = pd.Series(smooth(mean.to_numpy(), 100.0), index=mean.index)
         color = f"C{i}"
@@ -167,7 +181,7 @@ for ax, (experiment_id, metric, derived) in zip(axes.flat, PANELS, strict=False)
             steps, vals = zip(*pts, strict=True)
             ax.plot(steps, vals, ls="none", marker="D", ms=4, color="0.3", label="paper")
     if experiment_id == "noniid":
-        from mi_tutorial.data import noniid_true_mi
+        from mi_tutorial.synthetic import noniid_true_mi
 
         ax.axhline(noniid_true_mi(), color="0.3", ls="--", lw=1)
     per_config = rows.groupby("config_key")["seed"].nunique()  # seeds differ while runs are missing
@@ -187,16 +201,16 @@ plt.show()
 # ## Deviations from the paper, and why
 #
 # The `paper` profile of every experiment uses the paper's settings (from its text and the
-# authors' official notebook; see `mi_tutorial/experiments.py`). The `book` profile, which this
-# site was built with, shrinks what does not fit the book's 30-minute budget on two CPU cores. Its
-# deviations, generated from the configurations:
+# authors' official notebook; see `mi_tutorial/paper/`, one module per experiment). The `book`
+# profile, which this site was built with, shrinks what does not fit the book's 30-minute budget on
+# two CPU cores. Its deviations, generated from the configurations:
 
 # %%
 deviations = pd.DataFrame(
     [
         {"experiment": experiment_id, "deviation": item}
-        for experiment_id in experiments.experiment_ids()
-        for item in experiments.profile_deviations(experiment_id, PROFILE)
+        for experiment_id in paper.experiment_ids()
+        for item in paper.profile_deviations(experiment_id, PROFILE)
     ],
     columns=["experiment", "deviation"],
 )
@@ -210,12 +224,22 @@ deviations.style.hide(axis="index")
 #   paper's text describes. This is why our I_NCE can be compared with log K on held-out data.
 # - **Shuffling.** We draw each epoch as a random permutation; the official input pipeline used a
 #   shuffle buffer of 1,000 examples.
-# - **Adam's ε** is TensorFlow's 1e-7, and layers are initialised like Keras (Glorot-uniform,
-#   zero bias) — chapter 3 shows how much the initialisation matters.
+# - **Adam's ε** is Keras' 1e-7, added to the bias-corrected $\sqrt{\hat v}$ as PyTorch does. The
+#   official notebook used TF1's `tf.train.AdamOptimizer`, which adds 1e-8 to the *uncorrected*
+#   $\sqrt v$ (PyTorch's Adam with an ε that starts near 3e-7 and decays to 1e-8); it is available
+#   as `adam="tf1"` (`mi_tutorial.training.optim.TF1Adam`), and its effect on E4 is still to be
+#   measured over three paper-profile seeds, so the default stays Keras'. Layers are initialised
+#   like Keras (Glorot-uniform, zero bias) — chapter 3 shows how much the initialisation matters.
+# - **The RealNVP** follows the notebook by default: each block is permute → coupling (TFP's
+#   `Chain` applies its list in reverse) and every encoder and seed draws its own permutations.
+#   The committed E1/E2 runs predate that and used one set of permutations for both encoders and
+#   every seed, coupling → permute; the ledger shows them, labelled, until runs with the
+#   notebook's permutations are committed.
 # - **The adversarial experiment** runs the paper's setting (learning rates 1e-4 classifier, 1e-6
 #   encoder; shift-only couplings as in experiment 1) and, beside it, the official notebook's
 #   learning rates (1e-3 / 1e-5) with the paper's couplings and the notebook exactly (those
-#   learning rates and affine couplings); claims 4a–4c judge each.
+#   learning rates and affine couplings); claims 4a–4c judge each. In one paragraph, generated
+#   from the committed runs (the wording chapter 4 uses too): {glue:md}`report_e2_finding`
 # - **The linear probe** is the notebook's (min-max scaling, SAGA, tol 0.1, C = 10), fitted on all
 #   60,000 training images; the `multi_class` argument no longer exists in current scikit-learn,
 #   whose default for this solver is the same multinomial model.
@@ -226,7 +250,7 @@ deviations.style.hide(axis="index")
 # Runs at the paper's exact settings take hours on a CPU, so they are never trained while the book
 # builds: they are run separately (`mi-tutorial run EXPERIMENT --profile paper --seeds N`, resuming
 # after any interruption) and committed under `results/paper/` with their provenance. This
-# section only *reads* them (`experiments.stored_records`, which trains nothing), with every seed
+# section only *reads* them (`paper.stored_records`, which trains nothing), with every seed
 # that is stored, and evaluates the same ledger on them. Claims whose experiments have no paper
 # runs yet are `not run`.
 
@@ -271,9 +295,9 @@ ran.style.hide(axis="index")
 # %%
 store = ResultsStore()
 cost_rows = []
-for experiment_id in experiments.experiment_ids():
-    seeds = SEEDS if SEEDS is not None else experiments.default_seeds(experiment_id, PROFILE)
-    for config in experiments.get_configs(experiment_id, PROFILE):
+for experiment_id in paper.experiment_ids():
+    seeds = SEEDS if SEEDS is not None else paper.default_seeds(experiment_id, PROFILE)
+    for config in paper.get_configs(experiment_id, PROFILE):
         for seed in seeds:
             if store.has(config, seed):
                 info = store.provenance(config, seed)
@@ -305,8 +329,8 @@ cost.style.hide(axis="index").format({"minutes": "{:.1f}", "CPU minutes": "{:.1f
 #
 # ## What remains unverified
 #
-# The table is generated by `mi_tutorial.coverage.coverage` from the results store (the same table
-# `mi-tutorial report` prints): for each experiment, the paper-profile runs this project aims to
+# The table is generated by `mi_tutorial.report.coverage.coverage` from the results store (the same
+# table `mi-tutorial report` prints): for each experiment, the paper-profile runs this project aims to
 # commit (every config with three seeds, or one for the paper's single-run figures E1 and E2;
 # the paper itself averages over 20), how many are stored, what the stored ones cost on one
 # CPU core (their CPU time where the provenance records it, else their wall time), an estimate
@@ -366,7 +390,43 @@ remaining.drop(columns=["in progress"]).style.hide(axis="index").format(
 #
 # ## Exercises
 #
-# 1. Run one experiment at the `paper` profile (`mi-tutorial run critic-capacity --profile paper
-#    --seeds 3`), then re-execute this chapter with `PROFILE = "paper"`.
-# 2. Add a claim to `mi_tutorial/ledger.py` — for example, "t = 4 beats t = 2 for both encoders"
-#    (visible in the paper's Fig. 4 but not discussed) — with a check and a unit test.
+# :::{exercise} ★ Which profile decides what?
+# :label: ex-9-profiles
+#
+# Some claims of the table can be judged at the `book` profile, others only with paper-profile
+# runs. Give one example of each kind and explain the difference.
+# :::
+#
+# :::{solution} ex-9-profiles
+# :class: dropdown
+#
+# Claims about *directions* that appear early and strongly can be judged on shorter runs: for
+# example, that the InfoNCE estimate saturates near $\log K$, or that the non-i.i.d. estimates end
+# above the true MI of one pair. Claims about *values at 20k steps* or small *differences* between
+# configurations (a critic ranking decided by less than a point of accuracy, the residual-MLP
+# plateau at about 0.88) need the paper's step count, sizes and several seeds, because the book
+# profile shortens training and shrinks models and its single seed gives no error bar. The table
+# marks which runs each verdict rests on, and a claim without paper-profile runs reads `not run`
+# rather than borrowing a verdict from another profile.
+# :::
+#
+# :::{exercise} ★★ A claim of your own
+# :label: ex-9-claim
+#
+# The paper's Fig. 4 shows, without discussing it, that $t = 4$ beats $t = 2$ for both encoders and
+# both estimators. Design a claim for it: what the check computes, which tolerance it uses, and the
+# unit test that pins it down.
+# :::
+#
+# :::{solution} ex-9-claim
+# :class: dropdown
+#
+# The check reads the encoder-vs-estimator records, takes the final-step linear-probe accuracy of
+# each (encoder, estimator, $t$) averaged over seeds, and holds if for all four (encoder,
+# estimator) pairs the $t = 4$ mean exceeds the $t = 2$ mean by more than a tie tolerance (e.g. the
+# chapter 5 tolerance, or two standard errors when several seeds exist); it reports `not run` when
+# either target is missing. The unit test builds small synthetic records — one table where $t = 4$
+# wins everywhere, one where it loses for a single pair, one with a missing target — and asserts
+# the three verdicts, so the check is tested without training anything. The claim's source is
+# "[Fig] 4a/b, observed but not stated in the text", which the table should say.
+# :::

@@ -24,6 +24,11 @@ PROFILE = "book"  # unused here; every chapter accepts it
 BENCHMARK = "benchmarks/results/cpu-2core.json"  # relative to the repository root
 
 # %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+
+# %% tags=["remove-cell"]
 import json
 
 import pandas as pd
@@ -31,9 +36,9 @@ from IPython.display import display
 from myst_nb import glue
 
 from mi_tutorial.config import config_from_dict
-from mi_tutorial.experiments import EXPERIMENTS
+from mi_tutorial.paper import EXPERIMENTS
 from mi_tutorial.pipeline import EXECUTION_LOG, REPO
-from mi_tutorial.results import ResultsStore
+from mi_tutorial.runs import ResultsStore
 
 NOT_MEASURED = "not measured"
 
@@ -186,7 +191,7 @@ display(shown)
 #
 # ## Training several seeds at once
 #
-# `mi_tutorial.vectorised` stacks the models of S seeds and trains them in one batched
+# `mi_tutorial.training.vectorised` stacks the models of S seeds and trains them in one batched
 # (`torch.func.vmap`) computation, each seed with its own initialisation, data stream and Adam state.
 
 # %% tags=["remove-input"]
@@ -294,7 +299,7 @@ per_experiment.style.hide(axis="index").format({"mean_min": "{:.1f}", "total_h":
 #
 # The paper's protocol (21,000 steps evaluated every 1,000, 20 seeds) is meant for a GPU. One
 # experiment at a time, finished runs are stored and reused, and an unfinished multi-view run saves
-# its state after every evaluation (`mi_tutorial.checkpoint`), so an interrupted command can
+# its state after every evaluation (`mi_tutorial.training.checkpoint`), so an interrupted command can
 # simply be started again: it loses at most one evaluation interval, and the resumed run's records
 # equal those of an uninterrupted one.
 #
@@ -308,5 +313,5 @@ per_experiment.style.hide(axis="index").format({"mean_min": "{:.1f}", "total_h":
 # `(config, seed)` runs in parallel processes (each gets its share of the CPU threads). Without a
 # GPU leave out `--device cuda` and expect the CPU hours above. To check a GPU machine first, run
 # `python benchmarks/gpu_smoke.py` (it compares every trainer on CUDA against the CPU and prints ms
-# per step on both). On a cluster, `mi_tutorial.results.run_sweep` takes joblib's Dask or Ray
+# per step on both). On a cluster, `mi_tutorial.runs.run_sweep` takes joblib's Dask or Ray
 # backend (README, "Running on a cluster").

@@ -20,6 +20,11 @@
 # %% tags=["parameters"]
 PROFILE = "book"
 
+# %% tags=["remove-cell"]
+from mi_tutorial.config import check_profile
+
+PROFILE = check_profile(PROFILE)  # `papermill -p PROFILE bogus` stops here, with the choices
+
 # %% tags=["remove-input"]
 import json
 import os

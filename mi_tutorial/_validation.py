@@ -21,12 +21,17 @@ def choose(value: str, options: Iterable[str], kind: str) -> str:
     raise ValueError(f"unknown {kind} {value!r}.{hint} Choose one of: {', '.join(options)}.")
 
 
-def check_int(value: object, name: str, minimum: int | None = None) -> int:
-    """Check that ``value`` is an integer (not a bool or float) and at least ``minimum``."""
+def check_int(
+    value: object, name: str, minimum: int | None = None, below: int | None = None
+) -> int:
+    """Check that ``value`` is an integer (not a bool or float), at least ``minimum`` and less
+    than ``below``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}).")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    if below is not None and value >= below:
+        raise ValueError(f"{name} must be < {below:,}, got {value}.")
     return int(value)
 
 
@@ -42,13 +47,27 @@ def check_float(value: object, name: str, minimum: float | None = None) -> float
     return value
 
 
+#: Seeds seed numpy's and torch's generators, which take 32-bit seeds: 0 <= seed < 2**32.
+SEED_LIMIT = 2**32
+#: The largest count of seeds ``n`` (seeds ``0..n-1``): far beyond any sweep (the paper averages
+#: 20 runs; every seed is a training run), and small enough to list without exhausting memory.
+MAX_SEED_COUNT = 10_000
+
+
 def check_seeds(seeds: object) -> list[int]:
-    """Accept an int ``n`` (meaning seeds ``0..n-1``) or an iterable of distinct integers."""
+    """Accept an int ``n`` (meaning seeds ``0..n-1``) or an iterable of distinct integers in
+    ``[0, 2**32)``."""
     if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
-        return list(range(check_int(seeds, "number of seeds", minimum=1)))
+        count = check_int(seeds, "number of seeds", minimum=1)
+        if count > MAX_SEED_COUNT:
+            raise ValueError(
+                f"number of seeds must be at most {MAX_SEED_COUNT:,}, got {count}; to run given "
+                "seeds, list them (e.g. [0, 4, 7])."
+            )
+        return list(range(count))
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
         raise TypeError(f"seeds must be an integer count or a list of integers, got {seeds!r}.")
-    out = [check_int(s, "seed", minimum=0) for s in seeds]
+    out = [check_int(s, "seed", minimum=0, below=SEED_LIMIT) for s in seeds]
     if not out:
         raise ValueError("seeds is empty; pass at least one seed, e.g. [0].")
     if len(set(out)) != len(out):

@@ -11,17 +11,22 @@
 
 ``run`` loads finished runs from the results store and trains only the missing ones, then prints
 the final accuracy / bound / objective per config (mean ± sd over seeds). ``report`` trains nothing:
-it evaluates the claims ledger (:mod:`mi_tutorial.ledger`) on the stored runs of a profile, prints
-it and writes it as ``ledger.csv`` and ``ledger.md`` (default folder ``<results>/<profile>/``).
+it evaluates the claims ledger (:mod:`mi_tutorial.report.ledger`) on the stored runs of a profile,
+prints it and writes it as ``ledger.csv`` and ``ledger.md`` (default folder
+``<results>/<profile>/``).
 Usage errors (an unknown experiment or profile, bad ``--seeds``) exit with status 2 and a message
 listing the valid choices; failures while running (corrupt stored results, a diverged run, missing
-data, an unwritable output folder) exit with status 1.
+data, an unwritable output folder, a full disk, a dead worker process) exit with status 1 and one
+line ``mi-tutorial: error: …`` that says what to do. ``--debug`` (anywhere on the command line)
+shows the traceback instead. Output cut short by a closed pipe (``mi-tutorial list | head -1``)
+ends quietly with status 141 (128 + SIGPIPE), like other Unix tools.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import contextlib
+import os
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
@@ -32,7 +37,7 @@ from ._validation import check_seeds, choose
 from .config import PROFILES
 
 if TYPE_CHECKING:
-    import pandas
+    pass
 
 
 def _choice(kind: str, options: Callable[[], Iterable[str]]) -> Callable[[str], str]:
@@ -49,16 +54,20 @@ def _choice(kind: str, options: Callable[[], Iterable[str]]) -> Callable[[str], 
 def _seeds(value: str) -> list[int]:
     """``N`` → seeds 0 … N-1; ``a,b,c`` → those seeds."""
     hint = (
-        "Use a count N >= 1 (seeds 0..N-1) or a comma-separated list of distinct seeds >= 0, "
-        "e.g. --seeds 3 or --seeds 0,4,7."
+        "Use a count N >= 1 (seeds 0..N-1) or a comma-separated list of distinct seeds "
+        "0 <= seed < 2**32, e.g. --seeds 3 or --seeds 0,4,7."
     )
     parts = [part.strip() for part in value.split(",")]
+    if not value.strip():
+        raise argparse.ArgumentTypeError(f"bad --seeds {value!r}: seeds is empty. {hint}")
+    if "" in parts:
+        raise argparse.ArgumentTypeError(f"bad --seeds {value!r}: an empty item. {hint}")
     try:
-        numbers = [int(part) for part in parts if part]
+        numbers = [int(part) for part in parts]
     except ValueError:
         raise argparse.ArgumentTypeError(f"bad --seeds {value!r}: not integers. {hint}") from None
     try:
-        return check_seeds(numbers if len(parts) > 1 else numbers[0] if numbers else [])
+        return check_seeds(numbers if len(parts) > 1 else numbers[0])
     except (TypeError, ValueError) as err:
         raise argparse.ArgumentTypeError(f"bad --seeds {value!r}: {err} {hint}") from None
 
@@ -80,7 +89,7 @@ def _device(value: str) -> str:
 
 
 def _experiment_ids() -> list[str]:
-    from .experiments import experiment_ids
+    from .paper import experiment_ids
 
     return experiment_ids(include_cifar10=True)
 
@@ -179,8 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate the claims ledger on stored runs (trains nothing)",
         description=(
             "Load every stored run of a profile from the results store, check the paper's claims "
-            "against them (mi_tutorial/ledger.py), print the ledger and write it as ledger.csv "
-            "and ledger.md. Experiments that were not run give 'not run' verdicts."
+            "(declared in mi_tutorial/paper/) against them, print the ledger and write it as "
+            "ledger.csv and ledger.md. Experiments that were not run give 'not run' verdicts."
         ),
     )
     report.add_argument(
@@ -207,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not compute the MNIST pixel baseline (claim 2 is then 'not run')",
     )
+    debug = "show the full traceback of a failure (for bug reports)"
+    parser.add_argument("--debug", action="store_true", default=False, help=debug)
+    for command in (data, run, report, sub.choices["list"]):  # also after the command's name
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug)
     return parser
 
 
@@ -245,7 +258,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .experiments import EXPERIMENTS, SCHEDULES, default_seeds, get_configs
+    from .paper import EXPERIMENTS, default_seeds, get_configs, schedule
 
     print("Experiments (mi-tutorial run EXPERIMENT --profile PROFILE):\n")
     for e in EXPERIMENTS.values():
@@ -254,7 +267,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         for profile in PROFILES:
             n_configs = len(get_configs(e.id, profile))
             n_seeds = len(default_seeds(e.id, profile))
-            steps, every = SCHEDULES[profile][e.id]
+            steps, every = schedule(e.id, profile)
             print(
                 f"{'':<30}{profile:<6} {n_configs} config(s) x {n_seeds} seed(s), "
                 f"{steps:,} steps, eval every {every:,}"
@@ -270,9 +283,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .data import DataError
-    from .experiments import describe, final_summary, format_summary, profile_deviations, run
-    from .results import CorruptResultError, ResultsStore, ResultsStoreError
+    """Failures (corrupt results, divergence, missing data, …) are reported by :func:`main`."""
+    from .paper import describe, profile_deviations, run
+    from .report.summaries import final_summary, format_summary
+    from .runs import ResultsStore
 
     if args.device.startswith("cuda"):
         import torch
@@ -284,8 +298,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    from .train import TrainingDiverged
-
     store = ResultsStore(args.results)
     print(describe(args.experiment))
     deviations = profile_deviations(args.experiment, args.profile)
@@ -304,9 +316,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             n_jobs=args.jobs,
         )
-    except (CorruptResultError, ResultsStoreError, DataError, TrainingDiverged) as err:
-        print(f"mi-tutorial: error: {err}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print(
             "\ninterrupted: finished runs are stored; run the same command again to resume.",
@@ -319,51 +328,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Columns of the ledger printed in the terminal as a table (the files hold every column).
-_REPORT_COLUMNS = ("claim", "verdict", "seeds", "ours", "paper", "statement")
-
-
-def _text_table(rows: list[list[str]], header: Sequence[str]) -> str:
-    """Left-aligned plain-text columns separated by two spaces."""
-    widths = [max(len(str(h)), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    lines = [list(header), *rows]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    )
-
-
-_COVERAGE_HEADER = ("experiment", "stored", "in progress", "hours", "est. hours left", "command")
-
-
-def _coverage_rows(table: pandas.DataFrame) -> list[list[str]]:
-    """The terminal rows of :func:`mi_tutorial.coverage.coverage`'s table."""
-    return [
-        [
-            f"{r['code']} {r['experiment']}",
-            f"{r['stored']}/{r['stored'] + r['missing']}",
-            r["in progress"] or "-",
-            f"{r['hours stored']:.2f}",
-            "unknown" if math.isnan(r["est. hours missing"]) else f"{r['est. hours missing']:.1f}",
-            r["command"] or "-",
-        ]
-        for _, r in table.iterrows()
-    ]
-
-
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .coverage import coverage
     from .data import DataError
-    from .experiments import stored_records
-    from .ledger import VERDICTS, compute_baselines, evaluate_claims, ledger_markdown
-    from .results import CorruptResultError, ResultsStore, atomic_write
+    from .fileio import atomic_write
+    from .paper import VERDICTS, adversarial_finding, stored_records
+    from .report.coverage import coverage
+    from .report.ledger import compute_baselines, evaluate_claims, ledger_markdown
+    from .report.text import coverage_text, ledger_text
+    from .runs import ResultsStore
 
     store = ResultsStore(args.results)
-    try:
-        records = stored_records(args.profile, store)
-    except CorruptResultError as err:
-        print(f"mi-tutorial: error: {err}", file=sys.stderr)
-        return 1
+    records = stored_records(args.profile, store)  # a corrupt one: reported by main()
     n_runs = int(records.groupby(["config_key", "seed"]).ngroups) if len(records) else 0
     if n_runs:
         experiments = sorted(records["experiment"].unique())
@@ -393,26 +368,22 @@ def _cmd_report(args: argparse.Namespace) -> int:
     print("checking the claims ...")
     table = evaluate_claims(records, baselines)
 
-    rows = [[str(v) for v in row] for row in table[list(_REPORT_COLUMNS)].itertuples(index=False)]
-    print()
-    print(_text_table(rows, _REPORT_COLUMNS))
-    notes = [(c, n) for c, n in zip(table["claim"], table["what ours measures"], strict=True) if n]
-    if notes:
-        print("\nwhat 'ours' measures / why not run:")
-        for claim, note in notes:
-            print(f"  {claim:<4} {note}")
-    counts = table["verdict"].value_counts()
-    print("\n" + ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS) + ".")
+    print("\n" + ledger_text(table))
+    print(f"\nE2 (Fig. 1c): {adversarial_finding(records)}")
     remaining = coverage(args.profile, store=store)
-    print(f"\nruns of the report's seeds (mi_tutorial.coverage.REPORT_SEEDS) at {args.profile!r}:")
-    print(_text_table(_coverage_rows(remaining), _COVERAGE_HEADER))
+    print(
+        "\nruns of the report's seeds (mi_tutorial.report.coverage.REPORT_SEEDS) at "
+        f"{args.profile!r}:"
+    )
+    print(coverage_text(remaining))
 
     out_dir = args.out if args.out is not None else store.root / args.profile
     source = f"{n_runs} stored run(s) in {store.root / args.profile}"
     baseline_text = ", ".join(f"{k} {v:.4f}" for k, v in baselines.items()) or "none"
     preamble = (
         f"Generated by `mi-tutorial report --profile {args.profile}` from {source}; baselines: "
-        f"{baseline_text}. Verdicts: {', '.join(VERDICTS)} (see mi_tutorial/ledger.py)."
+        f"{baseline_text}. Verdicts: {', '.join(VERDICTS)} (see mi_tutorial/paper/claims.py).\n\n"
+        f"**E2 (Fig. 1c).** {adversarial_finding(records)}"
     )
     files = {
         out_dir / "ledger.csv": table.to_csv(index=False, lineterminator="\n"),
@@ -437,9 +408,24 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Exit status when the reader of the output went away (128 + SIGPIPE, as a shell reports it).
+BROKEN_PIPE_STATUS = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``mi-tutorial``; returns the exit status (0 ok, 1 failure, 2 usage)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Entry point of ``mi-tutorial``; returns the exit status (0 ok, 1 failure, 2 usage, 130
+    interrupted, 141 when the output's reader went away). Every failure ends in one line
+    ``mi-tutorial: error: …`` with the action (:mod:`mi_tutorial.runs.failures`); ``--debug``
+    shows the traceback instead."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:  # `mi-tutorial list | head -1`: stop writing, quietly
+        with contextlib.suppress(OSError, ValueError):  # stdout may be closed or not a file
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE_STATUS
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["book"]:  # everything after `book` belongs to the book pipeline's own parser
         from .pipeline import main as build_book
 
@@ -455,7 +441,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {"data": _cmd_data, "list": _cmd_list, "run": _cmd_run, "report": _cmd_report}[
         args.command
     ]
-    return handler(args)
+    try:
+        status = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, so main() handles it
+        return status
+    except KeyboardInterrupt:
+        print("\ninterrupted.", file=sys.stderr)
+        return 130
+    except Exception as err:
+        from .runs.failures import report_failure
+
+        return report_failure(err, debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Run configurations: frozen dataclasses, one per kind of training run.
 
-A run is a pure function of ``(config, seed)`` → tidy records (see :mod:`mi_tutorial.train`), so a
+A run is a pure function of ``(config, seed)`` → tidy records (see :mod:`mi_tutorial.training`), so a
 config holds *everything* that changes the result and nothing that does not (the device, progress
 bars and file paths are passed separately). Configs are hashable and serialise to plain JSON, which
 is what the results store keys its cache on.
@@ -18,9 +18,23 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ._validation import check_float, check_int, choose
+from . import registry
+from ._validation import check_float, check_int, check_seeds, choose
 
 PROFILES = ("smoke", "book", "paper")
+
+
+def check_profile(profile: object) -> str:
+    """``profile`` if it is one of :data:`PROFILES`, else a ``ValueError`` that names it and the
+    choices (``unknown profile 'bogus'. Choose one of: book, paper, smoke.``). The chapters call
+    it right after their ``parameters`` cell, so ``papermill -p PROFILE bogus`` fails at once."""
+    return choose(profile, PROFILES, "profile")
+
+
+def check_seeds_parameter(seeds: object) -> list[int] | None:
+    """A chapter's ``SEEDS`` parameter: None (the profile's default seeds), a count ``n`` (seeds
+    ``0..n-1``) or distinct seeds ``0 <= seed < 2**32``; returns None or the list of seeds."""
+    return None if seeds is None else check_seeds(seeds)
 
 
 def _freeze(kwargs: dict[str, Any] | tuple | None) -> tuple[tuple[str, Any], ...]:
@@ -47,7 +61,7 @@ class RunConfig:
     batch_size: int = 128
     lr: float = 1e-4
     #: "keras" (ε = 1e-7 on the bias-corrected √v̂; every stored run) or "tf1" (the official
-    #: notebook's ``tf.train.AdamOptimizer``): see :func:`mi_tutorial.train.make_adam`.
+    #: notebook's ``tf.train.AdamOptimizer``): see :func:`mi_tutorial.training.make_adam`.
     adam: str = "keras"
 
     def __post_init__(self) -> None:
@@ -56,7 +70,7 @@ class RunConfig:
         check_int(self.batch_size, "batch_size", minimum=2)
         if check_float(self.lr, "lr") <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}.")
-        choose(self.adam, ("keras", "tf1"), "adam")
+        choose(self.adam, ("keras", "tf1"), "adam")  # training.optim.ADAM_VARIANTS
 
     def to_dict(self) -> dict[str, Any]:
         out = {"kind": self.kind}
@@ -115,6 +129,10 @@ class MultiViewConfig(RunConfig):
         object.__setattr__(self, "encoder_kwargs", _freeze(self.encoder_kwargs))
         object.__setattr__(self, "critic_kwargs", _freeze(self.critic_kwargs))
         check_float(self.noise_std, "noise_std", minimum=0.0)
+        registry.ENCODERS.check(self.encoder)
+        registry.CRITICS.check(self.critic)
+        registry.ESTIMATORS.check(self.estimator)
+        registry.DATASETS.check(self.dataset)
         if self.target is not None:
             check_float(self.target, "target t", minimum=0.0)
 
@@ -138,6 +156,8 @@ class AdversarialConfig(RunConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "encoder_kwargs", _freeze(self.encoder_kwargs))
+        registry.ENCODERS.check(self.encoder)
+        registry.DATASETS.check(self.dataset)
         check_int(self.classifier_steps, "classifier_steps", minimum=1)
         check_int(self.warmup_steps, "warmup_steps", minimum=0)
 
@@ -155,6 +175,10 @@ class NonIIDConfig(RunConfig):
     layers: int = 5
     init: str = "glorot"
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        registry.ESTIMATORS.check(self.estimator)
+
 
 @dataclass(frozen=True)
 class SupervisedConfig(RunConfig):
@@ -170,6 +194,8 @@ class SupervisedConfig(RunConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "encoder_kwargs", _freeze(self.encoder_kwargs))
+        registry.ENCODERS.check(self.encoder)
+        registry.DATASETS.check(self.dataset)
 
 
 CONFIG_KINDS: dict[str, type[RunConfig]] = {

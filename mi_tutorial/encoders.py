@@ -30,10 +30,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import registry
 from ._validation import check_float, check_int, choose
 from .nn_init import apply_init, near_zero_init_
 
-ENCODERS = ("mlp", "convnet", "residual_mlp", "realnvp")
+ENCODERS = registry.ENCODERS.builtins  # the built-in encoders
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -424,11 +425,13 @@ def make_encoder(name: str, input_dim: int = 392, *, init: str = "glorot", **kwa
     is validated but otherwise ignored for them. Extra ``kwargs`` go to the class
     (e.g. ``hidden=``, ``out_dim=``, ``couplings=``, ``shift_only=``).
     """
-    choose(name, ENCODERS, "encoder")
+    custom = registry.ENCODERS.factory(name)
     from .nn_init import INIT_SCHEMES
 
     choose(init, INIT_SCHEMES, "init scheme")
     input_dim = check_int(input_dim, "input_dim", minimum=1)
+    if custom is not None:  # a registered encoder (mi_tutorial.registry.register_encoder)
+        return custom(input_dim, init=init, **kwargs)
     if name == "mlp":
         return apply_init(MLPEncoder(input_dim=input_dim, **kwargs), init)
     if name == "convnet":

@@ -31,9 +31,10 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from ._validation import check_float, choose
+from . import registry
+from ._validation import check_float
 
-ESTIMATORS: tuple[str, ...] = ("infonce", "nwj", "tuba", "dv", "js", "interpolated", "smile")
+ESTIMATORS: tuple[str, ...] = registry.BOUNDS  # names typed once, in the torch-free registry
 
 #: The two estimators Tschannen et al. (2020) train encoders with, in the paper's order, and the
 #: names the book and the ledger print for them.
@@ -46,7 +47,7 @@ TRAINED_WITH_JS: tuple[str, ...] = ("js", "smile")
 #: :func:`estimate` reports :func:`infonce` of the same scores for them (a valid bound on
 #: :math:`I(g_1(X^{(1)}); g_2(X^{(2)}))` for any critic), :func:`training_objective` returns the
 #: negated loss.
-LOSSES: tuple[str, ...] = ("triplet",)
+LOSSES: tuple[str, ...] = registry.LOSSES
 
 #: Everything a trainer accepts as ``estimator``: the MI estimators, then the losses.
 OBJECTIVES: tuple[str, ...] = (*ESTIMATORS, *LOSSES)
@@ -154,7 +155,7 @@ def infonce(scores: Tensor) -> Tensor:
 
     A softmax over the :math:`y_j` of each row. Every term is :math:`\le 0` before adding
     :math:`\log K`, so :math:`I_{NCE} \le \log K` for *any* score matrix. Optimal critic:
-    :math:`f^*(x, y) = \log p(y|x) + c(x)`.
+    :math:`f^*(x, y) = \log \frac{p(y|x)}{p(y)} + c(x)` (the row softmax ignores :math:`c(x)`).
     """
     scores = _check_scores(scores)
     k = scores.shape[0]
@@ -449,7 +450,9 @@ def estimate(name: str, scores: Tensor, **kw) -> Tensor:
     A training loss of :data:`LOSSES` (``"triplet"``) is not a bound: for it the :func:`infonce`
     bound of the same scores is reported (no keyword arguments).
     """
-    name = choose(name, OBJECTIVES, "estimator")
+    custom = registry.ESTIMATORS.factory(name)
+    if custom is not None:  # a registered bound (mi_tutorial.registry.register_estimator)
+        return custom(scores, **kw)
     return _REPORTED[name](scores, **_bind(name, kw))
 
 
@@ -462,7 +465,9 @@ def training_objective(name: str, scores: Tensor, **kw) -> Tensor:
     and, for JS-trained estimators, do not change the objective). For a loss of :data:`LOSSES` it
     returns the negated loss, e.g. :math:`-L_{triplet}` (keyword ``margin``).
     """
-    name = choose(name, OBJECTIVES, "estimator")
+    custom = registry.ESTIMATORS.factory(name)
+    if custom is not None:  # a registered bound is maximised as it is reported
+        return custom(scores, **kw)
     if name in _LOSS_FNS:
         return -_LOSS_FNS[name](scores, **_bind(name, kw, _LOSS_FNS[name]))
     kw = _bind(name, kw)

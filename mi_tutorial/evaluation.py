@@ -87,7 +87,7 @@ def _as_numpy(a: ArrayLike, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(a)!r}") from err
 
 
-def _check_probe_inputs(train_x, train_y, test_x, test_y):
+def check_probe_inputs(train_x, train_y, test_x, test_y):
     arrays = []
     for name, feats, labels in (("train", train_x, train_y), ("test", test_x, test_y)):
         feats = _as_numpy(feats, f"{name}_x")
@@ -170,7 +170,7 @@ def linear_probe_report(
     C = check_inverse_regularisation(C)
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    train_x, train_y, test_x, test_y = _check_probe_inputs(train_x, train_y, test_x, test_y)
+    train_x, train_y, test_x, test_y = check_probe_inputs(train_x, train_y, test_x, test_y)
 
     start = time.perf_counter()
     scaler = MinMaxScaler().fit(train_x)

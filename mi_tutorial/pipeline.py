@@ -19,7 +19,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -125,14 +127,115 @@ def build_html(strict: bool = True) -> None:
         )
 
 
+#: Chapters that read what other chapters leave behind run after them: chapter 8 loads the
+#: encoders that chapters 4 and 5 store, and the appendix pages read the execution log.
+#: Keys and values are prefixes of chapter names; ``"*"`` means every other chapter.
+RUNS_AFTER: dict[str, tuple[str, ...]] = {
+    "08_": ("04_", "05_"),
+    "90_": ("*",),
+    "91_": ("*",),
+}
+
+
+def dependencies(stems: list[str]) -> dict[str, set[str]]:
+    """For each chapter, the chapters (among ``stems``) that must finish before it starts."""
+    last = {
+        stem for stem in stems if any(stem.startswith(p) for p, b in RUNS_AFTER.items() if "*" in b)
+    }
+    deps: dict[str, set[str]] = {}
+    for stem in stems:
+        before = [b for p, bs in RUNS_AFTER.items() if stem.startswith(p) for b in bs]
+        deps[stem] = {
+            other
+            for other in stems
+            if other != stem
+            and (("*" in before and other not in last) or other.startswith(tuple(before)))
+        }
+    return deps
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+
+
+class Progress:
+    """One line per chapter: which, how far, elapsed, and the time left as estimated from the
+    previous build's ``execution.json`` (chapters it did not time count as unknown)."""
+
+    def __init__(self, stems: list[str], previous: dict) -> None:
+        self.stems, self.start, self.finished_stems = stems, time.perf_counter(), set()
+        self.expected = {s: previous[s]["seconds"] for s in stems if s in previous}
+
+    def started(self, stem: str) -> None:
+        elapsed = time.perf_counter() - self.start
+        left = [s for s in self.stems if s not in self.finished_stems]
+        known = sum(self.expected.get(s, 0.0) for s in left)
+        unknown = sum(s not in self.expected for s in left)
+        estimate = (
+            f"about {_minutes(known)} left by the last build's times"
+            + (f" (+{unknown} chapter(s) never timed)" if unknown else "")
+            if self.expected
+            else "no earlier build to estimate the time left from"
+        )
+        print(
+            f"[book] {len(self.finished_stems) + 1}/{len(self.stems)} {stem}: started at {_minutes(elapsed)}; "
+            f"{estimate}",
+            flush=True,
+        )
+
+    def finished(self, stem: str, seconds: float) -> None:
+        self.finished_stems.add(stem)
+        before = self.expected.get(stem)
+        was = f" (last build: {before:.0f} s)" if before is not None else ""
+        print(f"[book] {stem}: {seconds:.1f} s{was}", flush=True)
+
+
+def execute_chapters(
+    sources: list[Path], profile: str, timeout: int | None, jobs: int, log: dict, previous: dict
+) -> None:
+    """Execute ``sources`` (``jobs`` at a time, respecting :data:`RUNS_AFTER`), recording each
+    chapter's time in ``log`` and in :data:`EXECUTION_LOG` as soon as it finishes."""
+    by_stem = {s.stem: s for s in sources}
+    deps = dependencies(list(by_stem))
+    progress = Progress(list(by_stem), previous)
+    pending, running, lock = list(by_stem), {}, threading.Lock()
+
+    def run(stem: str) -> float:
+        progress.started(stem)
+        return execute_chapter(by_stem[stem], {"PROFILE": profile}, timeout=timeout)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        while pending or running:
+            ready = [s for s in pending if not deps[s] & (set(pending) | set(running))]
+            for stem in ready[: max(1, jobs) - len(running)]:
+                pending.remove(stem)
+                running[stem] = pool.submit(run, stem)
+            finished, _ = wait(running.values(), return_when=FIRST_COMPLETED)
+            for stem, future in list(running.items()):
+                if future not in finished:
+                    continue
+                del running[stem]
+                seconds = future.result()  # a ChapterError stops the build here
+                progress.finished(stem, seconds)
+                with lock:
+                    log[stem] = {
+                        "parameters": {"PROFILE": profile},
+                        "seconds": round(seconds, 2),
+                        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    }
+                    EXECUTION_LOG.write_text(json.dumps(log, indent=2))
+
+
 def build_book(
     profile: str = "book",
     only: list[str] | None = None,
     execute: bool = True,
     html: bool = True,
     timeout: int | None = None,
+    jobs: int = 1,
 ) -> dict[str, float]:
-    """Execute the chapters (all, or those whose name contains one of ``only``) and build the site."""
+    """Execute the chapters (all, or those whose name contains one of ``only``), ``jobs`` at a
+    time, and build the site."""
     from .data import ensure_mnist
 
     sources = chapter_sources()
@@ -145,21 +248,12 @@ def build_book(
                 f"no chapter matches {only}; chapters: {[s.stem for s in candidates]}"
             )
     BUILD_DIR.mkdir(exist_ok=True)
+    previous = json.loads(EXECUTION_LOG.read_text()) if EXECUTION_LOG.exists() else {}
     # A full build starts a fresh log; a partial one (--only) updates the entries it re-runs.
-    keep_old = only or not execute
-    log = json.loads(EXECUTION_LOG.read_text()) if keep_old and EXECUTION_LOG.exists() else {}
+    log = dict(previous) if only or not execute else {}
     if execute:
         ensure_mnist()
-        for source in sources:
-            print(f"[book] executing {source.name} (PROFILE={profile}) ...", flush=True)
-            seconds = execute_chapter(source, {"PROFILE": profile}, timeout=timeout)
-            print(f"[book] {source.stem}: {seconds:.1f} s", flush=True)
-            log[source.stem] = {
-                "parameters": {"PROFILE": profile},
-                "seconds": round(seconds, 2),
-                "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            }
-            EXECUTION_LOG.write_text(json.dumps(log, indent=2))
+        execute_chapters(sources, profile, timeout, jobs, log, previous)
     else:
         missing = [s.name for s in sources if not s.with_suffix(".ipynb").exists()]
         if missing:
@@ -181,9 +275,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-html", action="store_true", help="execute only; skip jupyter-book")
     parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="chapters executed at once (each kernel is a process)"
+    )
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be >= 1, got {args.jobs}")
     try:
-        build_book(args.profile, args.only, not args.no_execute, not args.no_html, args.timeout)
+        build_book(
+            args.profile, args.only, not args.no_execute, not args.no_html, args.timeout, args.jobs
+        )
     except ChapterError as err:
         print(f"[book] ERROR: {err}", file=sys.stderr)
         return 1

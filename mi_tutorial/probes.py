@@ -44,8 +44,8 @@ from torch import nn
 from ._validation import check_float, check_int, choose
 from .evaluation import (
     ArrayLike,
-    _check_probe_inputs,
     check_inverse_regularisation,
+    check_probe_inputs,
     probe_objective,
 )
 
@@ -122,7 +122,7 @@ def fit_linear_probe(
     C = check_inverse_regularisation(C)
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     tolerance_grad = check_float(tolerance_grad, "tolerance_grad", minimum=0.0)
-    train_x, train_y, test_x, test_y = _check_probe_inputs(train_x, train_y, test_x, test_y)
+    train_x, train_y, test_x, test_y = check_probe_inputs(train_x, train_y, test_x, test_y)
     start = time.perf_counter()
     xs, xt = (torch.from_numpy(a) for a in scale_features(train_x, test_x, scaling))
     ys, yt, n_classes = _labels(train_y, test_y)
@@ -182,7 +182,7 @@ def fit_mlp_probe(
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     lr = check_float(lr, "lr", minimum=0.0)
     seed = check_int(seed, "seed", minimum=0)
-    train_x, train_y, test_x, test_y = _check_probe_inputs(train_x, train_y, test_x, test_y)
+    train_x, train_y, test_x, test_y = check_probe_inputs(train_x, train_y, test_x, test_y)
     start = time.perf_counter()
     xs, xt = (torch.from_numpy(a).float() for a in scale_features(train_x, test_x, scaling))
     ys, yt, n_classes = _labels(train_y, test_y)

@@ -32,13 +32,89 @@ with :math:`\psi` the digamma function; ``tests/test_synthetic.py`` checks it by
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from scipy.special import digamma, gammaln
 
 from ._validation import check_float, check_int, choose
-from .data import gaussian_mi, gaussian_pairs, rho_for_mi
+
+# --- Gaussian pairs and the non-i.i.d. batches of Fig. 4c (moved from mi_tutorial.data) ----------
+
+
+def gaussian_mi(rho: float, dim: int = 1) -> float:
+    r""":math:`I(X;Y) = -\frac{d}{2}\log(1-\rho^2)` nats for ``dim`` independent pairs of correlation ρ."""
+    rho = check_float(rho, "rho")
+    if not -1.0 < rho < 1.0:
+        raise ValueError(f"rho must be in (-1, 1), got {rho}.")
+    return -0.5 * check_int(dim, "dim", minimum=1) * math.log1p(-rho * rho)
+
+
+def rho_for_mi(mi: float, dim: int = 1) -> float:
+    r"""The correlation ρ ≥ 0 for which ``dim`` Gaussian pairs carry ``mi`` nats: :math:`\sqrt{1-e^{-2I/d}}`."""
+    mi = check_float(mi, "mi", minimum=0.0)
+    return math.sqrt(-math.expm1(-2.0 * mi / check_int(dim, "dim", minimum=1)))
+
+
+def gaussian_pairs(
+    n: int, dim: int, rho: float, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Sample ``n`` pairs with :math:`x \sim N(0, I_d)`, :math:`y = \rho x + \sqrt{1-\rho^2}\,\eta`."""
+    n, dim = check_int(n, "n", minimum=1), check_int(dim, "dim", minimum=1)
+    gaussian_mi(rho, dim)  # validates rho
+    x = torch.randn(n, dim, generator=generator)
+    eta = torch.randn(n, dim, generator=generator)
+    return x, rho * x + math.sqrt(1.0 - rho * rho) * eta
+
+
+def gaussian_mi_from_cov(cov: np.ndarray, dim_x: int) -> float:
+    r"""MI of a joint Gaussian with covariance ``cov`` over ``[x, y]`` (x has ``dim_x`` coordinates):
+    :math:`\tfrac12(\log\det\Sigma_{xx} + \log\det\Sigma_{yy} - \log\det\Sigma)`."""
+    cov = np.asarray(cov, dtype=np.float64)
+    _, ld = np.linalg.slogdet(cov)
+    _, ldx = np.linalg.slogdet(cov[:dim_x, :dim_x])
+    _, ldy = np.linalg.slogdet(cov[dim_x:, dim_x:])
+    return 0.5 * (ldx + ldy - ld)
+
+
+#: §4 / App. E of the paper: Z ~ N(0, SHARED_COV) once per batch, ε_i ~ N(0, NOISE_COV) per pair.
+NONIID_SHARED_COV = ((1.0, -0.5), (-0.5, 1.0))
+NONIID_NOISE_COV = ((1.0, 0.9), (0.9, 1.0))
+
+
+def noniid_batch(
+    k: int,
+    iid: bool = False,
+    shared_cov=NONIID_SHARED_COV,
+    noise_cov=NONIID_NOISE_COV,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""A batch of ``k`` pairs :math:`(x_i, y_i) = Z + \epsilon_i` with one :math:`Z` for the whole batch.
+
+    Each pair is marginally :math:`N(0, \Sigma_Z + \Sigma_\epsilon)`, but the pairs are dependent
+    through :math:`Z`. With ``iid=True`` every pair gets its own :math:`Z` (the control).
+    Returns ``x`` and ``y`` of shape [k, 1].
+    """
+    k = check_int(k, "batch size", minimum=2)
+    chol_z = torch.linalg.cholesky(torch.tensor(shared_cov, dtype=torch.float32))
+    chol_e = torch.linalg.cholesky(torch.tensor(noise_cov, dtype=torch.float32))
+    z = torch.randn(k if iid else 1, 2, generator=generator) @ chol_z.T
+    eps = torch.randn(k, 2, generator=generator) @ chol_e.T
+    pairs = z + eps
+    return pairs[:, :1], pairs[:, 1:]
+
+
+def noniid_true_mi(shared_cov=NONIID_SHARED_COV, noise_cov=NONIID_NOISE_COV) -> float:
+    """True MI of one pair, whose marginal is N(0, Σ_Z + Σ_ε): −½ log(1 − ρ²) = 0.0204 nats here."""
+    return gaussian_mi_from_cov(np.add(shared_cov, noise_cov), dim_x=1)
+
+
+# --- the tasks -------------------------------------------------------------------------------------
+
+#: The staircase of Poole et al. (2019): true MI in nats, one level after the other.
+STAIRCASE = (2.0, 4.0, 6.0, 8.0, 10.0)
 
 TASKS: tuple[str, ...] = ("gaussian", "cubic", "exp", "student_t")
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mi_tutorial import analysis, plotting
+from mi_tutorial.report import analysis, plotting
 
 
 @pytest.fixture()
@@ -73,9 +73,9 @@ def test_curve_and_value_at(records):
 
 
 def test_print_deviations(capsys):
-    from mi_tutorial import experiments
+    from mi_tutorial import paper
 
-    experiments.print_deviations("critic-capacity", "paper")
+    paper.print_deviations("critic-capacity", "paper")
     assert "none (this is the paper's configuration)" in capsys.readouterr().out
-    experiments.print_deviations("critic-capacity", "book")
+    paper.print_deviations("critic-capacity", "book")
     assert "steps" in capsys.readouterr().out

@@ -106,3 +106,36 @@ def test_json_has_no_nan(bench):
         "a": [None, 1.0],
         "b": None,
     }
+
+
+def test_targets_say_met_or_not_for_each_measured_ratio(bench, capsys):
+    report = {
+        "steps": {
+            "rows": [
+                {"encoder": "mlp", "critic": "bilinear", "of_peak": 0.47},
+                {"encoder": "convnet", "critic": "bilinear", "of_peak": 0.65},
+            ],
+            "concat_over_bilinear": {"mlp": 4.9},
+        },
+        "evaluation": {
+            "paper_profile": {
+                "residual": {"eval_s_per_seed": 10.0, "eval_overhead": 0.31},
+                "critic-capacity": {"eval_s_per_seed": 5.0, "eval_overhead": 0.08},
+                "noniid": {"eval_s_per_seed": 0.0, "eval_overhead": 0.0},
+            }
+        },
+        "book": {"total_s": 1500.0},
+    }
+    rows = bench.target_rows(report)
+    met = {name: ok for name, _, _, ok in rows}
+    assert met == {
+        "mlp+bilinear step, of roofline": False,
+        "convnet+bilinear step, of roofline": True,
+        "mlp concat / bilinear step": False,
+        "residual evaluation overhead": False,
+        "critic-capacity evaluation overhead": True,
+        "book execution (HTML excluded)": False,
+    }
+    bench.print_targets(rows)
+    out = capsys.readouterr().out
+    assert "4.90×  NOT met" in out and "25.0 min  NOT met" in out

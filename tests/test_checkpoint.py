@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 import torch
 
-import mi_tutorial.train as train_module
-from mi_tutorial.checkpoint import CheckpointMismatch, checkpoint_summary, load_checkpoint
+import mi_tutorial.training.multiview as train_module
 from mi_tutorial.config import MultiViewConfig
-from mi_tutorial.results import ResultsStore, run_sweep
-from mi_tutorial.train import run_config, train_multiview
+from mi_tutorial.runs import ResultsStore, run_sweep
+from mi_tutorial.training import run_config, train_multiview
+from mi_tutorial.training.checkpoint import CheckpointMismatch, checkpoint_summary, load_checkpoint
 
 SMALL = {"hidden": (32,), "out_dim": 16}
 NO_CLOCK = ["step", "metric", "value"]
@@ -101,7 +101,7 @@ def test_checkpoint_of_another_run_is_refused(tmp_path):
 def test_damaged_checkpoint_is_refused_with_advice(tmp_path):
     path = tmp_path / "run.ckpt"
     path.write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointMismatch, match="Delete it to start the run from step 0"):
+    with pytest.raises(CheckpointMismatch, match="Delete it, the run restarts from step 0"):
         train_multiview(_config(steps=11), 0, progress=False, checkpoint=path)
 
 
@@ -189,3 +189,82 @@ def test_run_fn_without_checkpoint_argument_still_works(tmp_path):
     records = run_sweep([_config()], [0], run_fn, store=store, progress=False)
     assert records["value"].tolist() == [1.0]
     assert not store.checkpoint_path(_config(), 0).exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# A corrupt, hostile or unwritable checkpoint is a clear error (issue 26)
+# --------------------------------------------------------------------------------------------------
+
+
+class _Hostile:
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ("hostile", r"\(UnpicklingError\): it is damaged, truncated or not a checkpoint"),
+        ("raw-pickle", "damaged, truncated or not a checkpoint"),
+        ("list", "lacks every entry"),
+        ("partial", r"lacks \['seed', 'step'"),
+        ("truncated", "damaged, truncated"),
+    ],
+)
+def test_hostile_or_foreign_checkpoint_is_refused_with_advice(tmp_path, payload, expected):
+    import io
+    import pickle
+
+    path = tmp_path / "run.ckpt"
+    config = _config(steps=11)
+    if payload == "raw-pickle":
+        path.write_bytes(pickle.dumps(_Hostile()))
+    elif payload == "truncated":
+        run_config(config, 0, progress=False, checkpoint=path)
+        path.write_bytes(path.read_bytes()[:200])
+    else:
+        buffer = io.BytesIO()
+        content = {"list": [1, 2], "hostile": {"models": _Hostile()}}.get(
+            payload, {"format": 1, "config_key": config.key()}
+        )
+        torch.save(content, buffer)
+        path.write_bytes(buffer.getvalue())
+    for call in (
+        lambda: train_multiview(config, 0, progress=False, checkpoint=path),
+        lambda: checkpoint_summary(path),
+    ):
+        with pytest.raises(CheckpointMismatch, match=expected) as err:
+            call()
+        message = str(err.value)
+        assert str(path) in message and "Delete it, the run restarts from step 0" in message
+        assert "weights_only" not in message
+
+
+def test_checkpoint_of_other_models_is_refused_with_advice(tmp_path):
+    path = tmp_path / "run.ckpt"
+    run_config(_config(steps=11), 0, progress=False, checkpoint=path)
+    state = torch.load(path, weights_only=True)
+    state["models"]["g1"] = {"weight": torch.zeros(2)}
+    torch.save(state, path)
+    with pytest.raises(CheckpointMismatch, match="does not fit this run's models"):
+        train_multiview(_config(steps=11), 0, progress=False, checkpoint=path)
+
+
+def test_disk_full_while_writing_a_checkpoint_says_what_to_do(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from mi_tutorial import fileio
+    from mi_tutorial.training import CheckpointWriteError
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(fileio.os, "fsync", full)
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(CheckpointWriteError) as err:
+        train_multiview(_config(steps=11), 0, progress=False, checkpoint=path)
+    message = str(err.value)
+    assert str(path) in message and "No space left on device" in message
+    assert "Free some space" in message and "run the same command again" in message
+    assert list(tmp_path.iterdir()) == []  # no partial file left behind

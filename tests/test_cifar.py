@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import torch
 
-from mi_tutorial import data
-from mi_tutorial import experiments as ex
+from mi_tutorial import data, paper
 from mi_tutorial.config import PROFILES
 from mi_tutorial.encoders import ConvNetEncoder, count_parameters, make_encoder
-from mi_tutorial.results import ResultsStore
+from mi_tutorial.report import summaries
+from mi_tutorial.runs import ResultsStore
 
 CIFAR_IDS = ["critic-capacity-cifar", "encoder-vs-estimator-cifar"]
 
@@ -149,15 +149,15 @@ def test_a_damaged_folder_is_reported_not_replaced(tmp_path, monkeypatch):
 
 
 def test_training_code_resolves_the_cifar10_dataset_name(tmp_path, monkeypatch, fake_torchvision):
-    from mi_tutorial import train
+    from mi_tutorial.training import loop as train
 
     assert "cifar10" in train.DATASETS
     monkeypatch.setenv("MI_TUTORIAL_DATA", str(tmp_path))
     (tmp_path / data.CIFAR10_DIR).mkdir()
-    tr, te = train._load_data("cifar10", None)
+    tr, te = train.load_data("cifar10", None)
     assert (tr.top.shape[1], te.bottom.shape[1], len(tr), len(te)) == (1536, 1536, 40, 20)
     with pytest.raises(ValueError, match="Did you mean 'cifar10'"):
-        train._load_data("cifar", None)
+        train.load_data("cifar", None)
 
 
 # ---------------------------------------------------------------- the ConvNet on CIFAR halves
@@ -191,18 +191,21 @@ def test_convnet_input_shape_errors_name_the_fix():
 
 # ---------------------------------------------------------------- E7 / E8 configs
 def test_cifar_experiments_are_registered_but_not_in_the_default_list():
-    assert not set(CIFAR_IDS) & set(ex.experiment_ids())
-    every = ex.experiment_ids(include_cifar10=True)
-    assert every[7:9] == CIFAR_IDS and [ex.EXPERIMENTS[i].code for i in CIFAR_IDS] == ["E7", "E8"]
-    assert "Fig. 8" in ex.describe(CIFAR_IDS[0]) and "Fig. 9" in ex.describe(CIFAR_IDS[1])
-    assert ex.CIFAR10_VIEW_SHAPE == data.CIFAR10_VIEW_SHAPE
+    assert not set(CIFAR_IDS) & set(paper.experiment_ids())
+    every = paper.experiment_ids(include_cifar10=True)
+    assert every[7:9] == CIFAR_IDS and [paper.EXPERIMENTS[i].code for i in CIFAR_IDS] == [
+        "E7",
+        "E8",
+    ]
+    assert "Fig. 8" in paper.describe(CIFAR_IDS[0]) and "Fig. 9" in paper.describe(CIFAR_IDS[1])
+    assert paper.CIFAR10_VIEW_SHAPE == data.CIFAR10_VIEW_SHAPE
 
 
 @pytest.mark.parametrize("experiment", CIFAR_IDS)
 @pytest.mark.parametrize("profile", PROFILES)
 def test_cifar_configs_are_their_mnist_twins_with_app_g_changes(experiment, profile):
-    twin = ex.get_configs(ex.CIFAR10_OF[experiment], profile)
-    configs = ex.get_configs(experiment, profile)
+    twin = paper.get_configs(paper.CIFAR10_OF[experiment], profile)
+    configs = paper.get_configs(experiment, profile)
     assert len(configs) == len(twin) and len({c.key() for c in configs}) == len(configs)
     assert not {c.key() for c in configs} & {c.key() for c in twin}
     for c, t in zip(configs, twin, strict=True):
@@ -232,18 +235,20 @@ def test_cifar_configs_are_their_mnist_twins_with_app_g_changes(experiment, prof
             assert kwargs == twin_kwargs | {"input_shape": (16, 32, 3)}
         else:
             assert kwargs == twin_kwargs
-    assert ex.default_seeds(experiment, profile) == (list(range(20)) if profile == "paper" else [0])
+    assert paper.default_seeds(experiment, profile) == (
+        list(range(20)) if profile == "paper" else [0]
+    )
 
 
 def test_cifar_profile_deviations():
     for experiment in CIFAR_IDS:
-        assert ex.profile_deviations(experiment, "paper") == []
-        smoke = ex.profile_deviations(experiment, "smoke")
+        assert paper.profile_deviations(experiment, "paper") == []
+        smoke = paper.profile_deviations(experiment, "smoke")
         assert "dataset: digits (paper: cifar10)" in smoke
         assert any("not CIFAR-10" in line for line in smoke)
-    book = ex.profile_deviations("encoder-vs-estimator-cifar", "book")
+    book = paper.profile_deviations("encoder-vs-estimator-cifar", "book")
     assert sum("estimator=nwj" in line for line in book) == 4
-    steps = ex.get_configs("encoder-vs-estimator-cifar", "book")[0].steps
+    steps = paper.get_configs("encoder-vs-estimator-cifar", "book")[0].steps
     assert f"steps: {steps} (paper: 63000)" in book
 
 
@@ -251,10 +256,10 @@ def test_cifar_paper_configs_train_on_cifar_shaped_data():
     """The E8 paper config of the ConvNet (16×32×3 input, lr 1e-5), shortened, on random images."""
     config = next(
         c
-        for c in ex.get_configs("encoder-vs-estimator-cifar", "paper")
+        for c in paper.get_configs("encoder-vs-estimator-cifar", "paper")
         if c.encoder == "convnet" and c.target == 4.0 and c.estimator == "infonce"
     ).replace(steps=3, eval_every=2, batch_size=16, eval_batches=1)
-    from mi_tutorial.train import run_config
+    from mi_tutorial.training import run_config
 
     train = data.cifar10_views_from_arrays(fake_images(48, 3), np.arange(48) % 10)
     test = data.cifar10_views_from_arrays(fake_images(32, 4), np.arange(32) % 10)
@@ -271,27 +276,27 @@ def test_cifar_smoke_profile_needs_no_cifar10(tmp_path, monkeypatch):
     pytest.importorskip("mi_tutorial.critics")
     monkeypatch.setenv("MI_TUTORIAL_DATA", str(tmp_path / "empty"))
     monkeypatch.setenv("MI_TUTORIAL_OFFLINE", "1")
-    records = ex.run(
+    records = paper.run(
         "critic-capacity-cifar", "smoke", store=ResultsStore(tmp_path / "r"), progress=False
     )
     assert set(records["critic"]) == {"bilinear", "separable", "concat"}
     assert set(records["dataset"]) == {"digits"} and set(records["lr"]) == {1e-5}
-    finals = ex.final_summary(records)
+    finals = summaries.final_summary(records)
     assert not finals.empty and np.isfinite(finals["mean"]).all()
     assert not (tmp_path / "empty").exists()
 
 
 def test_stored_records_load_current_configs_only(tmp_path):
     store = ResultsStore(tmp_path)
-    config = ex.get_configs("critic-capacity-cifar", "paper")[0]
+    config = paper.get_configs("critic-capacity-cifar", "paper")[0]
     frame = pd.DataFrame({"step": [0, 1000], "metric": "accuracy", "value": [0.3, 0.34]})
     for seed in (0, 3):
         store.save(config, seed, frame, wall_time=1.0)
     stale = config.replace(lr=2e-5)  # a config the code no longer builds
     store.save(stale, 0, frame, wall_time=1.0)
-    records = ex.stored_records("paper", store)
+    records = paper.stored_records("paper", store)
     assert set(records["seed"]) == {0, 3} and set(records["config_key"]) == {config.key()}
     assert set(records["experiment"]) == {"critic-capacity-cifar"} and len(records) == 4
-    assert ex.stored_records("paper", store, experiments=["critic-capacity"]).empty
-    assert ex.stored_records("book", store).empty
+    assert paper.stored_records("paper", store, experiments=["critic-capacity"]).empty
+    assert paper.stored_records("book", store).empty
     assert math.isclose(records["value"].max(), 0.34)

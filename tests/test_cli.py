@@ -8,9 +8,9 @@ import pytest
 import torch
 
 import mi_tutorial.data as data_module
-import mi_tutorial.results as results_module
+import mi_tutorial.runs.sweep as sweep_module
 from mi_tutorial.cli import main
-from mi_tutorial.experiments import experiment_ids
+from mi_tutorial.paper import experiment_ids
 
 
 def fake_run_config(config, seed, *, device="cpu", progress=True, data=None):
@@ -22,7 +22,7 @@ def fake_run_config(config, seed, *, device="cpu", progress=True, data=None):
 
 @pytest.fixture
 def fake_training(monkeypatch):
-    monkeypatch.setattr(results_module, "_default_run_fn", lambda: fake_run_config)
+    monkeypatch.setattr(sweep_module, "_default_run_fn", lambda: fake_run_config)
 
 
 def test_list_shows_every_experiment_and_profile(capsys):
@@ -182,8 +182,8 @@ def test_data_cifar10_command(tmp_path, capsys, monkeypatch):
 
 def _store_runs(root, experiment, profile, accuracy_by_critic, seeds=(0, 1)):
     """Stored runs of every current config of ``experiment``; final accuracy per critic."""
-    from mi_tutorial.experiments import get_configs
-    from mi_tutorial.results import ResultsStore
+    from mi_tutorial.paper import get_configs
+    from mi_tutorial.runs import ResultsStore
 
     store = ResultsStore(root)
     for config in get_configs(experiment, profile):
@@ -191,9 +191,9 @@ def _store_runs(root, experiment, profile, accuracy_by_critic, seeds=(0, 1)):
         bound = 4.7 if config.estimator == "infonce" else 6.2 if config.critic == "concat" else 5.5
         frame = pd.DataFrame(
             {
-                "step": [0, 0, 1000, 1000],
-                "metric": ["accuracy", "bound", "accuracy", "bound"],
-                "value": [0.8, 0.0, final, bound],
+                "step": [0, 0, 0, 1000, 1000, 1000],
+                "metric": ["accuracy", "bound", "train_bound"] * 2,
+                "value": [0.8, 0.0, float("nan"), final, bound - 1.0, bound],
             }
         )
         for seed in seeds:
@@ -210,7 +210,7 @@ PAPER_LIKE = {
 
 @pytest.fixture
 def fixed_baselines(monkeypatch):
-    import mi_tutorial.ledger as ledger_module
+    import mi_tutorial.report.ledger as ledger_module
 
     calls = []
 
@@ -235,15 +235,17 @@ def test_report_writes_the_ledger_for_the_paper_profile(tmp_path, capsys, fixed_
     csv_path, md_path = tmp_path / "paper" / "ledger.csv", tmp_path / "paper" / "ledger.md"
     assert f"wrote {csv_path}" in out and f"wrote {md_path}" in out
     table = pd.read_csv(csv_path, dtype={"claim": str}).set_index("claim")
-    assert len(table) == 23  # one row per claim of the ledger
-    assert table.loc[["7a", "7b", "8", "9"], "verdict"].tolist() == ["reproduced"] * 4
+    assert len(table) == 30  # one row per claim and check of the ledger
+    assert table.loc[["3", "13"], "kind"].tolist() == ["check", "check"]
+    assert "checks (hold by construction" in out
+    assert table.loc[["7a", "7b", "8", "9a", "9b"], "verdict"].tolist() == ["reproduced"] * 5
     assert table.loc["7a", "seeds"] == 2 and table.loc["7a", "profile"] == "paper"
     assert table.loc["13", "verdict"] == "reproduced"
     assert table.loc[["1a", "11", "14a", "14d"], "verdict"].tolist() == ["not run"] * 4
     markdown = md_path.read_text()
     assert markdown.startswith("# Claims ledger (paper profile)")
     assert "mi-tutorial report --profile paper" in markdown and "pixel 0.8510" in markdown
-    assert "| 7a | 3a |" in markdown and markdown.rstrip().endswith("not run.")
+    assert "| 7a | 3a |" in markdown and "not run.\n\nChecks (" in markdown
     # What remains: the report's seeds stored per experiment, and the commands for the rest.
     assert "E4 critic-capacity       12/18" in out
     assert "mi-tutorial run critic-capacity --profile paper --seeds 3" in out
@@ -279,7 +281,7 @@ def test_report_reads_cifar_runs_and_honours_profile_and_out(tmp_path, capsys, f
 def test_report_with_an_empty_store_or_no_mnist_still_writes_the_ledger(
     tmp_path, capsys, monkeypatch
 ):
-    import mi_tutorial.ledger as ledger_module
+    import mi_tutorial.report.ledger as ledger_module
 
     def no_mnist(profile, root=None):
         raise data_module.DataError("MNIST not found under /nowhere")
@@ -312,3 +314,192 @@ def test_report_errors_exit_1_or_2_with_a_message(tmp_path, capsys, fixed_baseli
     assert main(["report", "--results", str(store.root)]) == 1
     err = capsys.readouterr().err
     assert "corrupt" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------------------------------
+# One error path (issue 26): `mi-tutorial: error: …`, status != 0, the action; --debug traceback
+# --------------------------------------------------------------------------------------------------
+
+
+def _smoke(tmp_path, experiment: str = "noniid", *extra: str) -> list[str]:
+    return ["run", experiment, "--profile", "smoke", "--results", str(tmp_path), "--quiet", *extra]
+
+
+@pytest.mark.parametrize(
+    ("seeds", "expected"),
+    [
+        ("0,,1", "bad --seeds '0,,1': an empty item"),
+        ("0,1,", "an empty item"),
+        (",", "an empty item"),
+        ("", "seeds is empty"),
+        ("99999999999999999999", "number of seeds must be at most 10,000"),
+        (str(10**20), "number of seeds must be at most 10,000"),
+        ("0,99999999999999999999", "seed must be < 4,294,967,296, got 99999999999999999999"),
+        ("4294967296,1", "seed must be < 4,294,967,296, got 4294967296"),
+        ("-1,2", "seed must be >= 0, got -1"),
+    ],
+)
+def test_bad_seeds_are_usage_errors_before_anything_trains(tmp_path, capsys, seeds, expected):
+    calls = []
+    argv = _smoke(tmp_path, "noniid", f"--seeds={seeds}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sweep_module, "_default_run_fn", lambda: calls.append)
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "2**32" in err and "Traceback" not in err
+    assert calls == [] and not any(tmp_path.iterdir())
+
+
+def test_largest_seed_is_accepted(capsys):
+    from mi_tutorial.cli import _seeds
+
+    assert _seeds("0,4294967295") == [0, 2**32 - 1] and _seeds("3") == [0, 1, 2]
+
+
+def test_library_seed_checks():
+    from mi_tutorial._validation import check_seeds
+
+    with pytest.raises(ValueError, match="seed must be < 4,294,967,296"):
+        check_seeds([2**32])
+    with pytest.raises(ValueError, match="at most 10,000, got 100000000000000000000"):
+        check_seeds(10**20)
+    with pytest.raises(ValueError, match="seed must be < 4,294,967,296"):
+        check_seeds(np.array([0, 2**40]))
+    assert check_seeds([0, 2**32 - 1]) == [0, 2**32 - 1]
+
+
+def test_stored_json_that_is_not_an_object_exits_1(tmp_path, capsys, fake_training):
+    assert main(_smoke(tmp_path)) == 0
+    json_path = next(tmp_path.rglob("seed-0.json"))
+    json_path.write_text("[]")
+    capsys.readouterr()
+    assert main(_smoke(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mi-tutorial: error: corrupt stored result: ")
+    assert f"{json_path} holds a JSON array, not an object" in err and "git checkout" in err
+    assert "Traceback" not in err
+    assert main(["report", "--profile", "smoke", "--results", str(tmp_path), "--no-baselines"]) == 1
+    assert "not an object" in capsys.readouterr().err
+
+
+def test_debug_shows_the_traceback(tmp_path, capsys, fake_training):
+    from mi_tutorial.runs import CorruptResultError
+
+    assert main(_smoke(tmp_path)) == 0
+    next(tmp_path.rglob("seed-0.json")).write_text("null")
+    with pytest.raises(CorruptResultError, match="not an object"):
+        main(["--debug", *_smoke(tmp_path)])
+    with pytest.raises(CorruptResultError, match="not an object"):
+        main([*_smoke(tmp_path), "--debug"])
+
+
+def test_unexpected_error_says_to_rerun_with_debug(tmp_path, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(sweep_module, "_default_run_fn", lambda: broken)
+    assert main(_smoke(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert "mi-tutorial: error: ZeroDivisionError: division by zero." in err
+    assert "--debug" in err and "Traceback" not in err
+
+
+def test_hostile_checkpoint_exits_1_with_the_fix(tmp_path, capsys):
+    import pickle
+
+    from mi_tutorial.paper import get_configs
+    from mi_tutorial.runs import ResultsStore
+
+    config = get_configs("noniid", "smoke")[0]
+    path = ResultsStore(tmp_path).checkpoint_path(config, 0)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(pickle.dumps(print))
+    assert main(_smoke(tmp_path, "noniid", "--seeds", "1")) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"mi-tutorial: error: cannot read the checkpoint {path}")
+    assert "Delete it, the run restarts from step 0" in err
+    assert "weights_only" not in err and "Traceback" not in err
+
+
+def test_disk_full_while_writing_a_checkpoint_exits_1(tmp_path, capsys, monkeypatch):
+    import errno
+    import os
+
+    import mi_tutorial.training.checkpoint as checkpoint_module
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(checkpoint_module, "atomic_write", full)
+    assert main(_smoke(tmp_path, "critic-capacity", "--seeds", "1")) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mi-tutorial: error: cannot write the checkpoint ")
+    assert "No space left on device" in err and "Free some space" in err
+    assert "run the same command again" in err and "Traceback" not in err
+    assert list(tmp_path.rglob("seed-0.json")) == []
+
+
+def test_killed_worker_exits_1_and_says_to_rerun(tmp_path, capsys, monkeypatch):
+    import os
+    import signal
+
+    def killed(config, seed, **kwargs):  # a closure: pickled by value into the worker
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(sweep_module, "_default_run_fn", lambda: killed)
+    assert main(_smoke(tmp_path, "noniid", "--seeds", "0,1", "--jobs", "2")) == 1
+    err = capsys.readouterr().err
+    assert "mi-tutorial: error: a worker process died (out of memory?); run the same " in err
+    assert "finished runs are kept and interrupted ones resume" in err
+    assert "Traceback" not in err
+
+
+def test_unreadable_results_file_names_it(tmp_path, capsys, fake_training, monkeypatch):
+    from pathlib import Path
+
+    assert main(_smoke(tmp_path)) == 0
+    original = Path.read_bytes
+
+    def denied(self):
+        if self.suffix == ".csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    capsys.readouterr()
+    assert main(_smoke(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"mi-tutorial: error: permission denied for {tmp_path}")
+    assert "seed-0.csv. Check its permissions" in err and "Traceback" not in err
+
+
+def test_unreadable_data_file_names_it(capsys, monkeypatch):
+    def denied(root=None, allow_download=True):
+        raise PermissionError(13, "Permission denied", "/data/MNIST/raw/train-images-idx3-ubyte")
+
+    monkeypatch.setattr(data_module, "ensure_mnist", denied)
+    assert main(["data"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "mi-tutorial: error: permission denied for /data/MNIST/raw/train-images-idx3-ubyte. "
+        "Check its permissions (and its folder's).\n"
+    )
+
+
+def test_closed_pipe_ends_quietly():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from mi_tutorial.cli import main; raise SystemExit(main(['list']))",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # the reader goes away before anything is written (like `| head -0`)
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 141
+    assert err == ""

@@ -7,9 +7,9 @@ from __future__ import annotations
 import joblib
 import pytest
 
-from mi_tutorial.experiments import get_configs
-from mi_tutorial.results import ResultsStore, run_sweep
-from mi_tutorial.train import run_config
+from mi_tutorial.paper import get_configs
+from mi_tutorial.runs import ResultsStore, run_sweep
+from mi_tutorial.training import run_config
 
 try:
     from dask import distributed

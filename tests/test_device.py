@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from mi_tutorial.experiments import get_configs
-from mi_tutorial.results import ResultsStore, run_sweep
-from mi_tutorial.train import run_config
-from mi_tutorial.vectorised import run_config_seeds
+from mi_tutorial.paper import get_configs
+from mi_tutorial.runs import ResultsStore, run_sweep
+from mi_tutorial.training import run_config
+from mi_tutorial.training.vectorised import run_config_seeds
 
 REPO = Path(__file__).resolve().parents[1]
 COLUMNS = ["step", "metric", "value"]

@@ -1,4 +1,4 @@
-"""Tests for the synthetic estimation loop (mi_tutorial.estimation)."""
+"""Tests for the synthetic estimation loop (mi_tutorial.training.estimation)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mi_tutorial.estimation import (
+from mi_tutorial.training.estimation import (
     STAIRCASE,
     EstimationConfig,
     error_table,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from mi_tutorial import estimators as E
-from mi_tutorial.data import gaussian_mi, gaussian_pairs, rho_for_mi
+from mi_tutorial.synthetic import gaussian_mi, gaussian_pairs, rho_for_mi
 
 # --------------------------------------------------------------------------------------------------
 # Literal reference formulas (loops, float64) — deliberately written differently from the library

@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mi_tutorial import experiments as ex
+from mi_tutorial import paper
 from mi_tutorial.config import PROFILES, AdversarialConfig, MultiViewConfig, NonIIDConfig
-from mi_tutorial.results import ResultsStore
+from mi_tutorial.report import summaries
+from mi_tutorial.runs import ResultsStore
 
 IDS = [
     "bijective",
@@ -32,16 +33,18 @@ def fake_run(config, seed, *, device="cpu", progress=True):
 
 
 def test_registry_order_and_descriptions():
-    assert ex.experiment_ids() == IDS
-    codes = [ex.EXPERIMENTS[i].code for i in IDS]
+    assert paper.experiment_ids() == IDS
+    codes = [paper.EXPERIMENTS[i].code for i in IDS]
     assert codes == ["E1", "E2", "E3", "E4", "E5", "E6", "S", "R1", "R2"]
-    assert "Fig. 3" in ex.describe("critic-capacity") and ex.describe("noniid").startswith("E6")
+    assert "Fig. 3" in paper.describe("critic-capacity") and paper.describe("noniid").startswith(
+        "E6"
+    )
 
 
 @pytest.mark.parametrize("experiment", IDS)
 @pytest.mark.parametrize("profile", PROFILES)
 def test_every_experiment_builds_distinct_configs(experiment, profile):
-    configs = ex.get_configs(experiment, profile)
+    configs = paper.get_configs(experiment, profile)
     assert configs and len({c.key() for c in configs}) == len(configs)
     for c in configs:
         assert (c.experiment, c.profile) == (experiment, profile)
@@ -51,25 +54,25 @@ def test_every_experiment_builds_distinct_configs(experiment, profile):
         else:
             assert getattr(c, "dataset", "mnist") == "mnist"
             assert (c.batch_size, c.lr) == (128, 1e-4)
-    seeds = ex.default_seeds(experiment, profile)
+    seeds = paper.default_seeds(experiment, profile)
     assert seeds == list(range(len(seeds)))
 
 
 def test_supervised_reference_trains_both_encoders_end_to_end(tmp_path):
-    configs = ex.get_configs("supervised", "paper")
+    configs = paper.get_configs("supervised", "paper")
     assert [c.encoder for c in configs] == ["mlp", "convnet"]
     assert all(
         c.kind == "supervised" and (c.steps, c.eval_every) == (21_000, 1_000) for c in configs
     )
     store = ResultsStore(tmp_path)
-    records = ex.run("supervised", "smoke", store=store, run_fn=fake_run, progress=False)
+    records = paper.run("supervised", "smoke", store=store, run_fn=fake_run, progress=False)
     assert set(records["encoder"]) == {"mlp", "convnet"}
 
 
 def test_paper_profile_matches_the_paper():
     # E1: RealNVP 30 shift-only couplings × [512, 512], init std 1e-4, bilinear, both bounds;
     # the notebook's permutations (fresh per encoder and seed, permute → coupling).
-    e1 = ex.get_configs("bijective", "paper")
+    e1 = paper.get_configs("bijective", "paper")
     assert {c.estimator for c in e1} == {"infonce", "nwj"}
     for c in e1:
         assert (c.encoder, c.critic, c.steps, c.eval_every) == ("realnvp", "bilinear", 21_000, 1000)
@@ -81,32 +84,32 @@ def test_paper_profile_matches_the_paper():
             "permutations": "notebook",
         }
     # E2: one run, 4,001 steps, probe every 400, paper learning rates, 10:1, 1k warm-up.
-    e2 = ex.get_configs("adversarial", "paper")[0]  # paper App. B first
+    e2 = paper.get_configs("adversarial", "paper")[0]  # paper App. B first
     assert isinstance(e2, AdversarialConfig)
     assert (e2.steps, e2.eval_every, e2.classifier_lr, e2.encoder_lr) == (4001, 400, 1e-4, 1e-6)
     assert (e2.classifier_steps, e2.warmup_steps) == (10, 1000)
-    assert ex.default_seeds("adversarial", "paper") == [0]
+    assert paper.default_seeds("adversarial", "paper") == [0]
     # E3: residual MLP 5 × 392 near identity, coupled noise 0.05, Jacobians.
-    for c in ex.get_configs("residual", "paper"):
+    for c in paper.get_configs("residual", "paper"):
         assert (c.encoder, c.noise_std, c.eval_jacobian) == ("residual_mlp", 0.05, True)
         assert dict(c.encoder_kwargs) == {"layers": 5, "init_std": 1e-4}
     # E4: MLP 392-300-300-100 × {bilinear, separable, concat} × {NCE, NWJ}, 20 seeds.
-    e4 = ex.get_configs("critic-capacity", "paper")
+    e4 = paper.get_configs("critic-capacity", "paper")
     assert {(c.critic, c.estimator) for c in e4} == {
         (k, e) for k in ("bilinear", "separable", "concat") for e in ("infonce", "nwj")
     }
     assert all(dict(c.encoder_kwargs) == {"hidden": (300, 300), "out_dim": 100} for c in e4)
     assert all(c.init == "glorot" and c.noise_std == 0 and c.target is None for c in e4)
     assert all(c.eval_batches is None for c in e4)  # the bound on the whole test set
-    assert ex.default_seeds("critic-capacity", "paper") == list(range(20))
+    assert paper.default_seeds("critic-capacity", "paper") == list(range(20))
     # E5: {MLP, ConvNet} × t ∈ {2, 4} × {NCE, NWJ}, bilinear.
-    e5 = ex.get_configs("encoder-vs-estimator", "paper")
+    e5 = paper.get_configs("encoder-vs-estimator", "paper")
     assert {(c.encoder, c.target, c.estimator) for c in e5} == {
         (e, t, s) for e in ("mlp", "convnet") for t in (2.0, 4.0) for s in ("infonce", "nwj")
     }
     assert all(c.critic == "bilinear" for c in e5)
     # E6: concat critic 5 × 10 on 2-d pairs, 20k steps, {NCE, NWJ} × {non-iid, iid}.
-    e6 = ex.get_configs("noniid", "paper")
+    e6 = paper.get_configs("noniid", "paper")
     assert all(isinstance(c, NonIIDConfig) for c in e6)
     assert {(c.estimator, c.iid) for c in e6} == {
         (e, i) for e in ("infonce", "nwj") for i in (False, True)
@@ -116,49 +119,52 @@ def test_paper_profile_matches_the_paper():
 
 def test_book_schedules_evaluate_the_last_update_and_shrink_realnvp():
     for experiment in IDS:
-        for c in ex.get_configs(experiment, "book"):
+        for c in paper.get_configs(experiment, "book"):
             if isinstance(c, MultiViewConfig):
                 assert (c.steps - 1) % c.eval_every == 0
-                assert c.eval_batches == ex.BOOK_EVAL_BATCHES
-            assert c.steps < ex.get_configs(experiment, "paper")[0].steps
-    assert {c.estimator for c in ex.get_configs("encoder-vs-estimator", "book")} == {"infonce"}
-    e5_deviations = ex.profile_deviations("encoder-vs-estimator", "book")
+                assert c.eval_batches == paper.BOOK_EVAL_BATCHES
+            assert c.steps < paper.get_configs(experiment, "paper")[0].steps
+    assert {c.estimator for c in paper.get_configs("encoder-vs-estimator", "book")} == {"infonce"}
+    e5_deviations = paper.profile_deviations("encoder-vs-estimator", "book")
     assert sum("not run:" in line and "estimator=nwj" in line for line in e5_deviations) == 4
     assert "eval_batches: 20 batches (paper: the whole test set)" in e5_deviations
-    e2 = ex.get_configs("adversarial", "book")[0]
+    e2 = paper.get_configs("adversarial", "book")[0]
     assert (e2.steps, e2.eval_every, e2.warmup_steps) == (801, 200, 300)
     assert dict(e2.encoder_kwargs)["couplings"] == 10
 
 
 def test_unknown_names_list_the_options():
     with pytest.raises(ValueError, match="Did you mean 'critic-capacity'.*noniid"):
-        ex.get_configs("critic-capacty", "book")
+        paper.get_configs("critic-capacty", "book")
     with pytest.raises(ValueError, match="unknown profile 'fast'.*book, paper, smoke"):
-        ex.default_seeds("noniid", "fast")
+        paper.default_seeds("noniid", "fast")
     with pytest.raises(ValueError, match="experiment"):
-        ex.describe("nope")
+        paper.describe("nope")
 
 
 def test_profile_deviations():
-    assert all(ex.profile_deviations(e, "paper") == [] for e in IDS)
-    book = ex.profile_deviations("bijective", "book")
+    assert all(paper.profile_deviations(e, "paper") == [] for e in IDS)
+    book = paper.profile_deviations("bijective", "book")
     assert "1 seed(s) per run instead of 20" in book
     assert "encoder_kwargs.couplings: 10 (paper: 30)" in book  # kwargs differ key by key
     assert any(line.startswith("steps: 2001 (paper: 21000)") for line in book)
-    smoke = ex.profile_deviations("critic-capacity", "smoke")
+    smoke = paper.profile_deviations("critic-capacity", "smoke")
     assert any("digits" in line for line in smoke)
     assert all(
-        isinstance(line, str) for e in IDS for p in PROFILES for line in ex.profile_deviations(e, p)
+        isinstance(line, str)
+        for e in IDS
+        for p in PROFILES
+        for line in paper.profile_deviations(e, p)
     )
 
 
 def test_run_uses_the_store_and_default_seeds(tmp_path):
     store = ResultsStore(tmp_path)
-    records = ex.run("critic-capacity", "smoke", store=store, run_fn=fake_run, progress=False)
+    records = paper.run("critic-capacity", "smoke", store=store, run_fn=fake_run, progress=False)
     assert set(records["critic"]) == {"bilinear", "separable", "concat"}
     assert set(records["seed"]) == {0}
     assert len(store.load_all(profile="smoke", experiment="critic-capacity")) == len(records)
-    two = ex.run("noniid", "smoke", seeds=2, store=store, run_fn=fake_run, progress=False)
+    two = paper.run("noniid", "smoke", seeds=2, store=store, run_fn=fake_run, progress=False)
     assert set(two["seed"]) == {0, 1}
 
 
@@ -179,18 +185,18 @@ def _records(values_by_seed, metric="accuracy", eval_every=10, extra=None):
 def test_final_summary_mean_sd_over_seeds():
     other = _records({0: [0.1, 0.2]}).assign(config_key="k2", critic="concat")
     records = _records({0: [0.5, 0.8], 1: [0.5, 0.9], 2: [0.5, 0.7]}, extra=other)
-    summary = ex.final_summary(records)
+    summary = summaries.final_summary(records)
     row = summary[summary["critic"] == "bilinear"].iloc[0]
     assert row["metric"] == "accuracy" and row["step"] == 10 and row["n"] == 3
     assert row["mean"] == pytest.approx(0.8) and row["sd"] == pytest.approx(0.1)
     single = summary[summary["critic"] == "concat"].iloc[0]
     assert single["mean"] == pytest.approx(0.2) and single["sd"] == 0.0 and single["n"] == 1
-    table = ex.format_summary(summary)
+    table = summaries.format_summary(summary)
     assert "0.8000 ± 0.1000" in table.to_string() and "concat" in table.to_string()
 
 
 def test_label_columns_keep_only_what_tells_configs_apart():
-    configs = ex.get_configs("critic-capacity", "smoke")
+    configs = paper.get_configs("critic-capacity", "smoke")
     records = pd.concat(
         [
             fake_run(c, 0).assign(
@@ -203,26 +209,26 @@ def test_label_columns_keep_only_what_tells_configs_apart():
             for c in configs
         ]
     )
-    assert ex.label_columns(records) == ["critic", "estimator"]
-    assert ex.label_columns(records[records["critic"] == "concat"]) == ["estimator"]
+    assert summaries.label_columns(records) == ["critic", "estimator"]
+    assert summaries.label_columns(records[records["critic"] == "concat"]) == ["estimator"]
 
 
 def test_final_summary_averages_the_tail_of_per_step_series():
     values = np.r_[np.zeros(90), np.ones(11)]  # steps 0..100; the last 10% are ones
-    summary = ex.final_summary(_records({0: values}, metric="bound", eval_every=1))
+    summary = summaries.final_summary(_records({0: values}, metric="bound", eval_every=1))
     assert summary.iloc[0]["mean"] == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("experiment", ["adversarial", "residual", "noniid"])
 def test_smoke_profile_trains_for_real(tmp_path, experiment):
     pytest.importorskip("mi_tutorial.critics")
-    records = ex.run(experiment, "smoke", store=ResultsStore(tmp_path), progress=False)
+    records = paper.run(experiment, "smoke", store=ResultsStore(tmp_path), progress=False)
     assert {"step", "metric", "value", "seed", "config_key"} <= set(records)
     assert np.isfinite(records[records["metric"] != "train_bound"]["value"]).all()
-    summary = ex.final_summary(records)
+    summary = summaries.final_summary(records)
     assert not summary.empty and np.isfinite(summary["mean"]).all()
     if experiment != "adversarial":  # a forced re-run through the store is bit-identical
-        again = ex.run(
+        again = paper.run(
             experiment, "smoke", store=ResultsStore(tmp_path), force=True, progress=False
         )
         pd.testing.assert_frame_equal(

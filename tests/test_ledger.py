@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from mi_tutorial import ledger
-from mi_tutorial.experiments import ADVERSARIAL_SETTINGS, adversarial_setting
+from mi_tutorial.paper import ADVERSARIAL_SETTINGS, adversarial_setting
+from mi_tutorial.report import ledger
 
 
 def _rows(experiment, metric, per_seed_curves, **config):
@@ -96,12 +96,23 @@ def _critics(acc):
                 critic=critic,
                 estimator=estimator,
             )
+            # the training-batch bound (what the claims compare) and a held-out bound 3 nats
+            # lower, in the reverse critic order for I_NWJ (it must not decide the verdict)
+            rows += _rows(
+                "critic-capacity",
+                "train_bound",
+                [[(0, float("nan")), (3000, b)]] * 2,
+                critic=critic,
+                estimator=estimator,
+                batch_size=128,
+            )
             rows += _rows(
                 "critic-capacity",
                 "bound",
-                [[(0, 0.0), (3000, b)]] * 2,
+                [[(0, 0.0), (3000, b - 3 if estimator == "infonce" else 10 - b)]] * 2,
                 critic=critic,
                 estimator=estimator,
+                batch_size=128,
             )
     return pd.DataFrame(rows)
 
@@ -115,7 +126,8 @@ def test_critic_ordering_and_tighter_bound_claims():
         }
     )
     table = _verdicts(paper_like)
-    assert table.loc[["7a", "7b", "8", "9"], "verdict"].tolist() == ["reproduced"] * 4
+    assert table.loc[["7a", "7b", "8", "9a", "9b"], "verdict"].tolist() == ["reproduced"] * 5
+    assert "on the held-out test set" in table.loc["8", "what ours measures"]
     reversed_ = _critics(
         {"bilinear": (0.85, 0.85, 6.5), "separable": (0.86, 0.86, 5.5), "concat": (0.88, 0.88, 5.0)}
     )
@@ -142,10 +154,10 @@ def test_half_done_sweep_is_judged_on_the_runs_present():
     table = _verdicts(pd.concat([records, one_seed_more], ignore_index=True))
     assert "nan" not in table.loc["8", "ours"] and "nan" not in table.loc["7a", "ours"]
     # ... nor the seed counts: each row counts the seeds its comparison had for every group
-    assert table.loc[["7a", "7b", "8", "9"], "seeds"].tolist() == [2, 2, 2, 2]
+    assert table.loc[["7a", "7b", "8", "9a"], "seeds"].tolist() == [2, 2, 2, 2]
     concat_seed_1 = (records["critic"] == "concat") & (records["seed"] == 1)
     table = _verdicts(records[~(concat_seed_1 & (records["estimator"] == "nwj"))])
-    assert table.loc[["7a", "7b", "8", "9"], "seeds"].tolist() == [2, 1, 1, 2]
+    assert table.loc[["7a", "7b", "8", "9a"], "seeds"].tolist() == [2, 1, 1, 2]
 
 
 def test_seed_counts_follow_the_estimator_of_the_claim():
@@ -169,20 +181,24 @@ def test_noniid_verdicts():
                 )
         return pd.DataFrame(rows)
 
-    assert _verdicts(records(0.15, 0.02)).loc["12", "verdict"] == "reproduced"
-    assert _verdicts(records(0.15, 0.2)).loc["12", "verdict"] == "partially"
-    assert _verdicts(records(0.0, 0.2)).loc["12", "verdict"] == "not reproduced"
+    both = _verdicts(records(0.15, 0.02))
+    assert both.loc[["12a", "12b"], "verdict"].tolist() == ["reproduced", "reproduced"]
+    assert both.loc["12b", "ours"] == "I_NCE: +0.020, I_NWJ: +0.020"  # the i.i.d. values shown
+    iid_above = _verdicts(records(0.15, 0.2))
+    assert iid_above.loc[["12a", "12b"], "verdict"].tolist() == ["reproduced", "not reproduced"]
+    shared_at = _verdicts(records(0.0, 0.02))
+    assert shared_at.loc[["12a", "12b"], "verdict"].tolist() == ["not reproduced", "reproduced"]
 
 
 def test_paper_profile_claims_read_only_the_stored_paper_runs(tmp_path):
-    from mi_tutorial.experiments import get_configs
-    from mi_tutorial.results import ResultsStore
+    from mi_tutorial.paper import get_configs
+    from mi_tutorial.runs import ResultsStore
 
     store = ResultsStore(tmp_path)
     columns = ["claim", "statement", "paper", "ours", "seeds", "what ours measures", "verdict"]
     empty = ledger.paper_profile_claims("noniid", "supervised", store=store)
     assert list(empty.columns) == columns
-    assert empty["claim"].tolist() == ["11", "12"] and set(empty["verdict"]) == {"not run"}
+    assert empty["claim"].tolist() == ["11", "12a", "12b"] and set(empty["verdict"]) == {"not run"}
     for config in get_configs("noniid", "paper"):
         value = 0.021 if config.iid else {"infonce": 0.18, "nwj": 0.1}[config.estimator]
         frame = pd.DataFrame({"step": [0, 1000], "metric": "bound", "value": [0.0, value]})
@@ -192,8 +208,8 @@ def test_paper_profile_claims_read_only_the_stored_paper_runs(tmp_path):
         store.save(config, 0, frame, wall_time=1.0)
     table = ledger.paper_profile_claims("noniid", store=store).set_index("claim")
     assert (
-        table.loc["12", "verdict"] == "reproduced"
-        and table.loc["12", "ours"] == "I_NCE: +0.180, I_NWJ: +0.100"
+        table.loc["12a", "verdict"] == "reproduced"
+        and table.loc["12a", "ours"] == "I_NCE: +0.180, I_NWJ: +0.100"
     )
     with pytest.raises(ValueError, match="no claim of the ledger is about \\['residuals'\\]"):
         ledger.paper_profile_claims("residuals", store=store)
@@ -428,10 +444,133 @@ def test_ledger_markdown_escapes_pipes_and_counts_verdicts():
     assert lines[4].startswith("| claim | figure | statement |") and lines[5].startswith("|---|")
     body = [line for line in lines if line.startswith("| 13 |")]
     assert len(body) == 1 and "max \\|I_NCE - (log K - L_K-pair)\\|" in body[0]
-    assert body[0].count(" | ") == len(table.columns) - 1  # escaped pipes do not split cells
-    counts = table["verdict"].value_counts()
-    assert lines[-1] == (
+    assert body[0].count(" | ") == len(table.columns) - 2  # no "kind"; escaped pipes don't split
+    claims = table[table["kind"] == "claim"]
+    counts = claims["verdict"].value_counts()
+    count_line = (
         f"{counts['reproduced']} reproduced, 0 partially, 0 not reproduced, "
         f"{counts['not run']} not run."
     )
-    assert len([line for line in lines if line.startswith("| ")]) == len(table) + 1
+    assert count_line in lines  # the checks (3 and 13) are not counted
+    checks_at = next(i for i, line in enumerate(lines) if line.startswith("Checks ("))
+    assert lines.index(count_line) < checks_at < lines.index(body[0])
+    assert len([line for line in lines if line.startswith("| ")]) == len(table) + 2
+
+
+# --- like for like: the training-batch bound decides, the held-out one is shown ---------------------
+
+
+def _e1_bounds(nce_train, nwj_train, held_out=2.5):
+    rows = []
+    for estimator, value in (("infonce", nce_train), ("nwj", nwj_train)):
+        for metric, final in (("train_bound", value), ("bound", held_out)):
+            rows += _rows(
+                "bijective",
+                metric,
+                [[(0, float("nan") if metric == "train_bound" else -1.3), (20000, final)]] * 2,
+                estimator=estimator,
+                batch_size=128,
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("nce", "nwj", "verdicts"),
+    [
+        (4.75, 5.6, ["reproduced", "reproduced"]),
+        (4.4, 5.1, ["not reproduced", "partially"]),  # 0.6 off: beyond the ±0.5 read-off
+        (4.6, 3.0, ["reproduced", "not reproduced"]),
+    ],
+)
+def test_e1_bound_half_compares_the_training_batch_bound(nce, nwj, verdicts):
+    table = _verdicts(_e1_bounds(nce, nwj))
+    assert table.loc[["1c", "1d"], "verdict"].tolist() == verdicts
+    note = table.loc["1d", "what ours measures"]
+    assert "training batches" in note and "held-out test set: 2.500" in note
+
+
+def test_e4_claims_against_the_pixel_baseline():
+    records = _critics(
+        {
+            "bilinear": (0.88, 0.87, 5.5),
+            "separable": (0.877, 0.866, 5.5),
+            "concat": (0.856, 0.855, 6.2),
+        }
+    )
+    assert _verdicts(records).loc[["7c", "7d"], "verdict"].tolist() == ["not run", "not run"]
+    table = _verdicts(records, baselines={"pixel": 0.85})
+    assert table.loc[["7c", "7d"], "verdict"].tolist() == ["reproduced", "reproduced"]
+    assert table.loc["7d", "ours"] == "I_NCE: +0.030, I_NWJ: +0.020"
+    high_pixels = _verdicts(records, baselines={"pixel": 0.86})  # bilinear only +1 / +2 points
+    assert high_pixels.loc["7d", "verdict"] == "partially"
+    low_pixels = _verdicts(records, baselines={"pixel": 0.83})  # concat 2.6 points above
+    assert low_pixels.loc["7c", "verdict"] == "not reproduced"
+
+
+def test_e4_near_log_k_reads_the_training_batch_bound():
+    far = _critics(
+        {"bilinear": (0.88, 0.87, 5.5), "separable": (0.877, 0.866, 5.5), "concat": (0.85, 0.85, 6)}
+    )
+    far.loc[(far["metric"] == "train_bound") & (far["critic"] == "concat"), "value"] = 4.5
+    far.loc[(far["metric"] == "train_bound") & (far["step"] == 0), "value"] = float("nan")
+    table = _verdicts(far)
+    assert table.loc["9b", "verdict"] == "partially"  # concat is 0.35 below log K, the others 0.15
+    assert table.loc["9a", "verdict"] == "not reproduced"  # a spread of 0.2 nats
+
+
+def _matched(lt_by_run, held_out_lt):
+    """E5 records whose training-batch bound is t ± lt at step 7k (one value per run)."""
+    rows = []
+    for (encoder, estimator, t, seed), lt in lt_by_run.items():
+        config = {"encoder": encoder, "estimator": estimator, "target": t, "seed": seed}
+        for metric, step, value in (
+            ("train_bound", 7000, t + lt),
+            ("objective", 7000, held_out_lt),
+            ("train_bound", 20000, t),
+        ):
+            rows.append(
+                {"experiment": "encoder-vs-estimator", "profile": "paper", "metric": metric}
+                | {"step": step, "value": value}
+                | config
+            )
+    return pd.DataFrame(rows)
+
+
+def test_e5_premise_counts_runs_matched_by_7k_on_both_quantities():
+    runs = {("mlp", "infonce", 2.0, s): 0.05 for s in range(2)} | {
+        ("convnet", "nwj", 4.0, s): lt for s, lt in enumerate((0.02, 0.3))
+    }
+    row = _verdicts(_matched(runs, held_out_lt=0.5)).loc["10b"]
+    assert row["verdict"] == "partially"  # 3 of 4 runs below 0.1
+    assert "3 of 4 runs below 0.1" in row["what ours measures"]
+    assert "held-out test set: 0 of 4" in row["what ours measures"]
+    all_matched = {key: 0.01 for key in runs}
+    assert _verdicts(_matched(all_matched, 0.01)).loc["10b", "verdict"] == "reproduced"
+
+
+def test_checks_are_apart_from_claims():
+    table = ledger.evaluate_claims(_bijective(0.03, 0.03))
+    kinds = table.set_index("claim")["kind"]
+    assert kinds[kinds == "check"].index.tolist() == ["3", "13"]
+    claims, checks = ledger.split_checks(table)
+    assert "kind" not in claims and checks["claim"].tolist() == ["3", "13"]
+    assert "13" not in ledger.verdict_counts(claims)  # counts: numbers of verdicts, not ids
+    counted = sum(int(part.split()[0]) for part in ledger.verdict_counts(claims).split(", "))
+    assert counted == len(claims)
+
+
+def test_e2_finding_counts_only_drops_while_the_encoder_is_invertible():
+    from mi_tutorial.paper import adversarial_finding
+
+    assert "not judged yet" in adversarial_finding(pd.DataFrame())
+    paper_setting = _adversarial(1e-4, 1e-6, True, 0.84, reconstruction=1e-6)
+    notebook = _adversarial(1e-3, 1e-5, False, 0.40, reconstruction=float("nan"))
+    text = adversarial_finding(pd.DataFrame(paper_setting + notebook))
+    assert text.startswith("Fig. 1c is not reproduced at maximal MI")
+    assert "0.860 → 0.840 (lr 0.0001 / 1e-06, shift-only couplings)" in text
+    assert "0.860 → 0.858 (lr 0.001 / 1e-05, affine couplings)" in text  # before it broke
+    assert "falls to 0.400, but its inverse breaks down from step 800" in text
+    still_invertible = _adversarial(1e-3, 1e-5, False, 0.40, reconstruction=1e-5)
+    assert adversarial_finding(pd.DataFrame(still_invertible)).startswith(
+        "Fig. 1c is reproduced at maximal MI"
+    )

@@ -14,12 +14,13 @@ import torch
 
 from mi_tutorial import critics as C
 from mi_tutorial import estimators as E
-from mi_tutorial import experiments as ex
+from mi_tutorial import paper
 from mi_tutorial.config import PROFILES, MultiViewConfig, config_from_dict
 from mi_tutorial.data import digits_views
 from mi_tutorial.encoders import make_encoder
-from mi_tutorial.results import ResultsStore
-from mi_tutorial.train import train_multiview
+from mi_tutorial.report import summaries
+from mi_tutorial.runs import ResultsStore
+from mi_tutorial.training import train_multiview
 
 
 def scores(k: int, seed: int = 0, scale: float = 3.0) -> torch.Tensor:
@@ -116,7 +117,9 @@ def _hash(data: dict) -> str:
 
 
 def test_default_shared_encoder_leaves_the_key_unchanged():
-    for config in ex.get_configs("critic-capacity", "book") + ex.get_configs("bijective", "paper"):
+    for config in paper.get_configs("critic-capacity", "book") + paper.get_configs(
+        "bijective", "paper"
+    ):
         data = config.to_dict()
         assert data["shared_encoder"] is False  # always a column
         del data["shared_encoder"], data["adam"]
@@ -205,7 +208,7 @@ def test_shared_encoder_rejects_views_of_different_sizes():
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_metric_learning_configs(profile):
-    configs = ex.get_configs("metric-learning", profile)
+    configs = paper.get_configs("metric-learning", profile)
     variants = {(c.critic, c.estimator, c.shared_encoder) for c in configs}
     assert variants == {
         ("bilinear", "infonce", False),
@@ -217,21 +220,21 @@ def test_metric_learning_configs(profile):
     # (a) is E4's MLP + bilinear + I_NCE run, apart from the experiment name.
     e4 = next(
         c
-        for c in ex.get_configs("critic-capacity", profile)
+        for c in paper.get_configs("critic-capacity", profile)
         if (c.critic, c.estimator) == ("bilinear", "infonce")
     )
     (a,) = [c for c in configs if c.critic == "bilinear"]
     assert a.replace(experiment="critic-capacity") == e4
     if profile == "book":
         assert (configs[0].steps, configs[0].eval_every) == (3_001, 500)
-        assert ex.default_seeds("metric-learning", profile) == [0]
+        assert paper.default_seeds("metric-learning", profile) == [0]
 
 
 def test_metric_learning_smoke_run(tmp_path):
-    records = ex.run(
+    records = paper.run(
         "metric-learning", "smoke", store=ResultsStore(tmp_path / "store"), progress=False
     )
-    summary = ex.final_summary(records)
+    summary = summaries.final_summary(records)
     acc = summary[summary["metric"] == "accuracy"]
     assert len(acc) == 3 and acc["mean"].between(0.1, 1.0).all()
-    assert ex.describe("metric-learning").startswith("R2")
+    assert paper.describe("metric-learning").startswith("R2")

@@ -70,3 +70,58 @@ def test_a_chapter_without_parameters_cell_is_refused(tmp_path):
 def test_pipeline_cli_reports_unknown_chapter_with_exit_code(capsys):
     assert pipeline.main(["--only", "no-such-chapter", "--no-html"]) == 1
     assert "no chapter matches" in capsys.readouterr().err
+
+
+def test_dependencies_put_chapter_8_after_4_and_5_and_the_appendix_last():
+    stems = ["01_a", "04_b", "05_c", "08_beyond_mi", "09_r", "90_compute", "91_environment"]
+    deps = pipeline.dependencies(stems)
+    assert deps["08_beyond_mi"] == {"04_b", "05_c"}
+    assert deps["01_a"] == deps["09_r"] == set()
+    everything_else = {"01_a", "04_b", "05_c", "08_beyond_mi", "09_r"}
+    assert deps["90_compute"] == deps["91_environment"] == everything_else  # not each other
+
+
+def test_parallel_execution_respects_dependencies_and_logs_every_chapter(tmp_path, monkeypatch):
+    """Two workers: a chapter never starts before the chapters it reads from have finished."""
+    import threading
+    import time
+
+    events: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def fake_execute(source, parameters, timeout=None):
+        with lock:
+            events.append(("start", source.stem))
+        time.sleep(0.05 if source.stem != "04_b" else 0.2)
+        with lock:
+            events.append(("end", source.stem))
+        return 1.0
+
+    monkeypatch.setattr(pipeline, "execute_chapter", fake_execute)
+    monkeypatch.setattr(pipeline, "EXECUTION_LOG", tmp_path / "execution.json")
+    stems = ["01_a", "04_b", "05_c", "08_beyond_mi", "91_environment"]
+    sources = [tmp_path / f"{s}.py" for s in stems]
+    log: dict = {}
+    previous = {"04_b": {"seconds": 61.0}}
+    pipeline.execute_chapters(sources, "smoke", None, 2, log, previous)
+    order = list(events)
+    assert set(log) == set(stems)
+    assert order.index(("start", "08_beyond_mi")) > order.index(("end", "04_b"))
+    assert order.index(("start", "91_environment")) > order.index(("end", "08_beyond_mi"))
+    assert sum(1 for kind, _ in order[:2] if kind == "start") == 2  # two ran at once
+
+
+def test_progress_lines_estimate_the_time_left_from_the_last_build(capsys):
+    progress = pipeline.Progress(
+        ["01_a", "04_b"], {"01_a": {"seconds": 30.0}, "04_b": {"seconds": 90.0}}
+    )
+    progress.started("01_a")
+    progress.finished("01_a", 31.0)
+    progress.started("04_b")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("[book] 1/2 01_a: started at 0 min 00 s; about 2 min 00 s left")
+    assert out[1] == "[book] 01_a: 31.0 s (last build: 30 s)"
+    assert "about 1 min 30 s left" in out[2]
+    fresh = pipeline.Progress(["01_a"], {})
+    fresh.started("01_a")
+    assert "no earlier build" in capsys.readouterr().out

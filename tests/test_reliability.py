@@ -39,23 +39,25 @@ import pandas as pd
 import pytest
 import torch
 
-import mi_tutorial.results as results_module
-from mi_tutorial import experiments as ex
+import mi_tutorial.runs.store as results_module
+import mi_tutorial.runs.sweep as sweep_module
+from mi_tutorial import paper
 from mi_tutorial._validation import check_seeds
 from mi_tutorial.cli import main
 from mi_tutorial.config import AdversarialConfig, MultiViewConfig, NonIIDConfig
 from mi_tutorial.critics import make_critic
-from mi_tutorial.data import add_shared_noise, rho_for_mi
+from mi_tutorial.data import add_shared_noise
 from mi_tutorial.encoders import make_encoder
 from mi_tutorial.estimators import estimate
 from mi_tutorial.nn_init import apply_init
-from mi_tutorial.results import (
+from mi_tutorial.runs import (
     CorruptResultError,
     ResultsStore,
     ResultsStoreError,
     run_sweep,
 )
-from mi_tutorial.train import run_config
+from mi_tutorial.synthetic import rho_for_mi
+from mi_tutorial.training import run_config
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = MultiViewConfig(
@@ -168,9 +170,9 @@ def test_bad_values_name_the_value_and_the_limit(call, exception, message):
 
 UNKNOWN_NAMES = [
     # (kind, call with a typo, the suggestion that must appear)
-    ("experiment", lambda: ex.get_configs("critic-capacty", "smoke"), "'critic-capacity'"),
-    ("profile", lambda: ex.get_configs("noniid", "papr"), "'paper'"),
-    ("profile", lambda: ex.run("noniid", "smoek", run_fn=CountingRun()), "'smoke'"),
+    ("experiment", lambda: paper.get_configs("critic-capacty", "smoke"), "'critic-capacity'"),
+    ("profile", lambda: paper.get_configs("noniid", "papr"), "'paper'"),
+    ("profile", lambda: paper.run("noniid", "smoek", run_fn=CountingRun()), "'smoke'"),
     ("encoder", lambda: make_encoder("convent", input_dim=32), "'convnet'"),
     ("critic", lambda: make_critic("separble", 4, 4), "'separable'"),
     ("estimator", lambda: estimate("infonec", torch.zeros(3, 3)), "'infonce'"),
@@ -206,9 +208,9 @@ def test_bad_sweep_arguments_write_nothing(tmp_path):
     with pytest.raises(TypeError, match=r"seed must be an integer.*'1'"):
         run_sweep([SMOKE], [0, "1"], run, store=ResultsStore(root), progress=False)
     with pytest.raises(ValueError, match="unknown experiment"):
-        ex.run("criticcapacity", "smoke", store=ResultsStore(root), run_fn=run, progress=False)
+        paper.run("criticcapacity", "smoke", store=ResultsStore(root), run_fn=run, progress=False)
     with pytest.raises(TypeError, match=r"seed must be an integer.*0\.5"):
-        ex.run("noniid", "smoke", [0.5], store=ResultsStore(root), run_fn=run, progress=False)
+        paper.run("noniid", "smoke", [0.5], store=ResultsStore(root), run_fn=run, progress=False)
     assert run.calls == [] and not root.exists()
 
 
@@ -226,7 +228,7 @@ def test_unwritable_results_folder_fails_before_any_training(tmp_path):
 
 def test_cli_unwritable_results_folder_exits_1_without_traceback(tmp_path, monkeypatch, capsys):
     run = CountingRun()
-    monkeypatch.setattr(results_module, "_default_run_fn", lambda: run)
+    monkeypatch.setattr(sweep_module, "_default_run_fn", lambda: run)
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     argv = ["run", "noniid", "--profile", "smoke", "--results", str(blocker), "--quiet"]
@@ -362,7 +364,7 @@ def test_killed_sweep_resumes_and_reuses_every_finished_run(tmp_path, capsys):
     results = tmp_path / "results"
     argv = ["run", "critic-capacity", "--profile", "smoke", "--seeds", "2"]
     argv += ["--results", str(results), "--quiet"]
-    configs = ex.get_configs("critic-capacity", "smoke")
+    configs = paper.get_configs("critic-capacity", "smoke")
     n_pairs = 2 * len(configs)
     proc = subprocess.Popen(
         [sys.executable, "-m", "mi_tutorial.cli", *argv],
@@ -421,7 +423,7 @@ def determinism_run(out: str | Path, shared: str | Path) -> None:
     out, store = Path(out), ResultsStore(shared)
     out.mkdir(parents=True)
     for name in ("residual", "noniid"):
-        config = ex.get_configs(name, "smoke")[0]
+        config = paper.get_configs(name, "smoke")[0]
         for seed in (0, 1):
             records = run_config(config, seed, progress=False)
             store.save(config, seed, records, wall_time=0.0)  # both processes write one store
@@ -461,7 +463,7 @@ def test_same_seed_is_bit_identical_across_processes(tmp_path):
     assert child.returncode == 0, err[-3000:]
     store = ResultsStore(shared)
     for name in ("residual", "noniid"):
-        config = ex.get_configs(name, "smoke")[0]
+        config = paper.get_configs(name, "smoke")[0]
         runs = {}
         for seed in (0, 1):
             mine = (tmp_path / "parent" / f"{name}-seed{seed}.csv").read_bytes()

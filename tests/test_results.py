@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from mi_tutorial.config import MultiViewConfig, NonIIDConfig, config_from_dict
-from mi_tutorial.results import (
+from mi_tutorial.runs import (
     RESULTS_ENV,
     CorruptResultError,
     ResultsStore,
@@ -273,7 +273,7 @@ def _other_process_runs(store, config, seed, *, stores_it: bool, hold_s: float =
     second process would take), holds it ``hold_s`` seconds and stores the run if asked to."""
     import threading
 
-    from mi_tutorial.results import _locked
+    from mi_tutorial.fileio import locked as _locked
 
     claimed = threading.Event()
 
@@ -302,7 +302,7 @@ def test_two_sweeps_share_a_store_without_running_a_pair_twice(tmp_path, capsys,
     # process stopped without storing it.
     expected = [(free.key(), 0)] + ([] if stores_it else [(busy.key(), 0)])
     assert run.calls == expected
-    assert "waiting for another process running seed 0" in capsys.readouterr().err
+    assert "waiting for seed 0 of test-exp/" in capsys.readouterr().err
     assert set(out["estimator"]) == {"infonce", "nwj"}
 
 
@@ -330,9 +330,194 @@ def test_parallel_sweep_matches_sequential(tmp_path):
 def test_provenance_names_the_cuda_device_that_ran(monkeypatch):
     import torch
 
-    from mi_tutorial.results import environment_info
+    from mi_tutorial.provenance import environment_info
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda d: f"gpu {torch.device(d).index}")
     assert environment_info("cuda:1")["machine"]["cuda_device"] == "gpu 1"
     assert environment_info("cpu")["machine"]["cuda_device"] is None
+
+
+# --------------------------------------------------------------------------------------------------
+# A stored run is trusted only if it is what its path says (issue 26)
+# --------------------------------------------------------------------------------------------------
+
+OTHER = CONFIG.replace(lr=CONFIG.lr * 2)
+
+
+def _copy_pair(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in (".csv", ".json"):
+        target.with_suffix(suffix).write_bytes(source.with_suffix(suffix).read_bytes())
+
+
+def _assert_refused(store: ResultsStore, config, seed: int, expected: str) -> None:
+    with pytest.raises(CorruptResultError) as err:
+        store.load(config, seed)
+    message = str(err.value)
+    assert expected in message, message
+    assert f"seed-{seed}.json" in message
+    assert "Delete" in message and "re-run" in message and "git checkout" in message
+
+
+@pytest.mark.parametrize("payload", ["[]", "null", '"text"', "3"])
+def test_json_that_is_not_an_object_is_corrupt(tmp_path, payload):
+    store = ResultsStore(tmp_path)
+    _, json_path = store.paths(CONFIG, 0)
+    store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0)
+    json_path.write_text(payload)
+    _assert_refused(store, CONFIG, 0, "not an object")
+    with pytest.raises(CorruptResultError, match="not an object"):
+        store.load_all()
+
+
+def test_run_copied_into_another_configs_folder_is_refused(tmp_path):
+    store = ResultsStore(tmp_path)
+    csv_path = store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0)
+    _copy_pair(csv_path, store.paths(OTHER, 0)[0])
+    _assert_refused(store, OTHER, 0, f"is for config '{CONFIG.key()}'")
+    assert store.load(CONFIG, 0) is not None  # the original is still fine
+
+
+def test_seed_copied_to_another_seed_is_refused(tmp_path):
+    store = ResultsStore(tmp_path)
+    csv_path = store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0)
+    _copy_pair(csv_path, store.paths(CONFIG, 1)[0])
+    _assert_refused(store, CONFIG, 1, "is for seed 0, not the seed 1")
+    with pytest.raises(CorruptResultError, match="seed 0, not the seed 1"):
+        run_sweep([CONFIG], [0, 1], module_level_run, store=store, progress=False)
+
+
+@pytest.mark.parametrize(("field", "value"), [("lr", 0.5), ("seed", 3), ("estimator", "nwj")])
+def test_json_whose_config_was_edited_is_refused(tmp_path, field, value):
+    store = ResultsStore(tmp_path)
+    _, json_path = store.paths(CONFIG, 0)
+    store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0)
+    meta = json.loads(json_path.read_text())
+    if field == "seed":
+        meta["seed"] = value
+        expected = "is for seed 3"
+    else:
+        meta["config"][field] = value
+        expected = "(edited by hand?)"
+    json_path.write_text(json.dumps(meta))
+    _assert_refused(store, CONFIG, 0, expected)
+
+
+def test_json_with_an_invalid_config_is_refused(tmp_path):
+    store = ResultsStore(tmp_path)
+    _, json_path = store.paths(CONFIG, 0)
+    store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0)
+    meta = json.loads(json_path.read_text())
+    meta["config"]["kind"] = "bogus"
+    json_path.write_text(json.dumps(meta))
+    _assert_refused(store, CONFIG, 0, "holds no valid config")
+
+
+def test_run_copied_into_another_experiments_folder_is_refused(tmp_path):
+    store = ResultsStore(tmp_path)
+    csv_path = store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0)
+    _copy_pair(csv_path, tmp_path / "smoke" / "other-exp" / CONFIG.key() / "seed-0.csv")
+    with pytest.raises(CorruptResultError, match="is a run of smoke/test-exp, not of smoke/other"):
+        store.load_all()
+
+
+def test_hostile_weights_file_is_refused_without_torch_advice(tmp_path):
+    import pickle
+
+    store = ResultsStore(tmp_path)
+    store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0, models={"critic": {}})
+    path, (_, json_path) = store.model_path(CONFIG, 0), store.paths(CONFIG, 0)
+
+    class Hostile:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path.write_bytes(pickle.dumps(Hostile()))
+    with pytest.raises(CorruptResultError, match="does not match the SHA-256") as err:
+        store.load_models(CONFIG, 0)
+    # a hostile payload whose digest was also put into the JSON
+    meta = json.loads(json_path.read_text())
+    meta["models_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    json_path.write_text(json.dumps(meta))
+    with pytest.raises(CorruptResultError, match="not a weights file of this project") as err:
+        store.load_models(CONFIG, 0)
+    assert "weights_only=False" not in str(err.value) and str(path) in str(err.value)
+    assert "Delete it" in str(err.value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared folders (issue 26)
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o002, 0o664), (0o022, 0o644), (0o077, 0o600)])
+def test_stored_files_respect_the_umask(tmp_path, umask, mode):
+    import os
+
+    store = ResultsStore(tmp_path)
+    before = os.umask(umask)
+    try:
+        store.save(CONFIG, 0, fake_records(CONFIG, 0), wall_time=0.0, models={"critic": {}})
+    finally:
+        os.umask(before)
+    csv_path, json_path = store.paths(CONFIG, 0)
+    for path in (csv_path, json_path, store.model_path(CONFIG, 0)):
+        assert path.stat().st_mode & 0o777 == mode, path
+
+
+def test_the_running_lock_names_its_holder_while_held_only(tmp_path):
+    import os
+
+    from mi_tutorial.fileio import read_holder
+
+    store = ResultsStore(tmp_path)
+    seen = []
+
+    def run(config, seed, *, device="cpu", progress=True):
+        seen.append(read_holder(store.running_lock_path(config, seed)))
+        return fake_records(config, seed)
+
+    run_sweep([CONFIG], [0], run, store=store, progress=False)
+    assert seen[0]["pid"] == str(os.getpid()) and seen[0]["started"].startswith("20")
+    assert read_holder(store.running_lock_path(CONFIG, 0)) == {}
+
+
+def test_waiting_sweep_says_who_holds_the_run(tmp_path, capsys, monkeypatch):
+    import os
+    import threading
+
+    from mi_tutorial.fileio import holder_note, locked
+
+    store = ResultsStore(tmp_path)
+    claimed, release = threading.Event(), threading.Event()
+
+    def other():
+        with locked(store.running_lock_path(CONFIG, 0), exclusive=True, holder=holder_note()):
+            claimed.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    claimed.wait()
+    timer = threading.Timer(0.5, release.set)
+    timer.start()
+    run_sweep([CONFIG], [0], FakeRun(), store=store, progress=False)
+    thread.join()
+    err = capsys.readouterr().err
+    assert f"waiting for seed 0 of test-exp/{CONFIG.key()}: held by PID {os.getpid()} on " in err
+    assert (
+        " since 20" in err and "if that process is stopped" in err and f"kill {os.getpid()}" in err
+    )
+
+
+def test_summary_counts_only_what_this_process_ran(tmp_path, capsys):
+    store = ResultsStore(tmp_path)
+    busy, free = CONFIG, CONFIG.replace(estimator="nwj")
+    other = _other_process_runs(store, busy, 0, stores_it=True)
+    run_sweep([busy, free], [0], FakeRun(), store=store, progress=False)
+    other.join()
+    out = capsys.readouterr().out
+    assert "2 run(s): 0 cached, 1 run, 1 run by another process meanwhile in" in out
+    run_sweep([busy, free], [0], FakeRun(), store=store, progress=False)
+    assert "2 run(s): 2 cached, 0 run in" in capsys.readouterr().out

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import torch
 
-from mi_tutorial import experiments as ex
+from mi_tutorial import paper
 from mi_tutorial.data import digits_views
-from mi_tutorial.results import CorruptResultError, ResultsStore, run_sweep
-from mi_tutorial.train import build_models, run_config, trained_models
+from mi_tutorial.runs import CorruptResultError, ResultsStore, run_sweep, trained_models
+from mi_tutorial.training import build_models, run_config
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
 
 @pytest.mark.parametrize("experiment", ["critic-capacity", "adversarial", "noniid"])
 def test_build_models_is_the_trainers_starting_point(experiment, digits):
-    config = ex.get_configs(experiment, "smoke")[0].replace(steps=1)
+    config = paper.get_configs(experiment, "smoke")[0].replace(steps=1)
     data = None if experiment == "noniid" else digits
     first = build_models(config, 3, data)
     again = build_models(config, 3, data)
@@ -38,7 +38,7 @@ def test_build_models_is_the_trainers_starting_point(experiment, digits):
 
 def test_keep_models_stores_and_reloads_the_trained_weights(tmp_path, digits):
     store = ResultsStore(tmp_path)
-    config = ex.get_configs("critic-capacity", "smoke")[0].replace(steps=5, eval_every=5)
+    config = paper.get_configs("critic-capacity", "smoke")[0].replace(steps=5, eval_every=5)
     models: dict[str, torch.nn.Module] = {}
     records = run_config(config, 0, progress=False, data=digits, models=models)
     store.save(config, 0, records, wall_time=1.0, models=models)
@@ -61,7 +61,7 @@ def test_keep_models_stores_and_reloads_the_trained_weights(tmp_path, digits):
 
 def test_damaged_weights_are_detected(tmp_path, digits):
     store = ResultsStore(tmp_path)
-    config = ex.get_configs("critic-capacity", "smoke")[0].replace(steps=2, eval_every=2)
+    config = paper.get_configs("critic-capacity", "smoke")[0].replace(steps=2, eval_every=2)
     models: dict[str, torch.nn.Module] = {}
     records = run_config(config, 0, progress=False, data=digits, models=models)
     store.save(config, 0, records, wall_time=1.0, models=models)
@@ -73,7 +73,7 @@ def test_damaged_weights_are_detected(tmp_path, digits):
 
 def test_save_rejects_bad_models(tmp_path):
     store = ResultsStore(tmp_path)
-    config = ex.get_configs("critic-capacity", "smoke")[0]
+    config = paper.get_configs("critic-capacity", "smoke")[0]
     records = pd.DataFrame({"step": [0], "metric": ["bound"], "value": [1.0]})
     with pytest.raises(TypeError, match="models must be a dict"):
         store.save(config, 0, records, wall_time=1.0, models=[torch.nn.Linear(2, 2)])
@@ -81,7 +81,7 @@ def test_save_rejects_bad_models(tmp_path):
 
 def test_sweep_with_keep_models_reruns_runs_stored_without_weights(tmp_path, capsys):
     store = ResultsStore(tmp_path)
-    config = ex.get_configs("noniid", "smoke")[0].replace(steps=5)
+    config = paper.get_configs("noniid", "smoke")[0].replace(steps=5)
     plain = run_sweep([config], [0], store=store, progress=False)
     assert not store.has_models(config, 0)
     kept = run_sweep([config], [0], store=store, progress=False, keep_models=True)
@@ -99,7 +99,7 @@ def test_build_models_is_thread_safe(digits):
     Dask worker) must still get exactly their seed's initial weights."""
     from concurrent.futures import ThreadPoolExecutor
 
-    config = ex.get_configs("critic-capacity", "smoke")[0]
+    config = paper.get_configs("critic-capacity", "smoke")[0]
     expected = {seed: build_models(config, seed, digits)["g1"] for seed in range(8)}
     with ThreadPoolExecutor(max_workers=4) as pool:
         built = list(

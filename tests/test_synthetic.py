@@ -9,9 +9,10 @@ import pytest
 import torch
 from scipy import stats
 
-from mi_tutorial.data import gaussian_mi
+from mi_tutorial import synthetic
 from mi_tutorial.synthetic import (
     TASKS,
+    gaussian_mi,
     min_mi,
     rho_for,
     sample_task,
@@ -93,3 +94,34 @@ def test_deterministic_given_generator():
     a = sample_task("student_t", 50, 2.0, 3, generator=_gen(11))
     b = sample_task("student_t", 50, 2.0, 3, generator=_gen(11))
     assert all(torch.equal(u, v) for u, v in zip(a, b, strict=True))
+
+
+# ---------------------------------------------------------------- synthetic MI
+@pytest.mark.parametrize("dim,mi", [(1, 0.5), (20, 2.0), (20, 10.0)])
+def test_rho_for_mi_inverts_gaussian_mi(dim, mi):
+    assert synthetic.gaussian_mi(synthetic.rho_for_mi(mi, dim), dim) == pytest.approx(mi, rel=1e-12)
+
+
+def test_gaussian_pairs_have_the_requested_correlation():
+    x, y = synthetic.gaussian_pairs(200_000, 2, 0.6, generator=torch.Generator().manual_seed(1))
+    corr = np.corrcoef(x[:, 0].numpy(), y[:, 0].numpy())[0, 1]
+    assert corr == pytest.approx(0.6, abs=0.01)
+
+
+def test_noniid_true_mi_matches_the_paper():
+    assert synthetic.noniid_true_mi() == pytest.approx(-0.5 * math.log(1 - 0.04), rel=1e-12)
+    assert round(synthetic.noniid_true_mi(), 4) == 0.0204
+
+
+def test_noniid_batches_share_z_and_iid_batches_do_not():
+    g = torch.Generator().manual_seed(0)
+    # Across many batches, the within-batch mean of x varies like Var(Z) (=1) for shared Z,
+    # and like Var(x)/K for i.i.d. pairs.
+    shared = torch.stack(
+        [synthetic.noniid_batch(128, iid=False, generator=g)[0].mean() for _ in range(400)]
+    )
+    iid = torch.stack(
+        [synthetic.noniid_batch(128, iid=True, generator=g)[0].mean() for _ in range(400)]
+    )
+    assert shared.var().item() > 0.7
+    assert iid.var().item() < 0.05

@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 import torch
 
-import mi_tutorial.train as train_module
+import mi_tutorial.training.loop as loop_module
+import mi_tutorial.training.multiview as train_module
 from mi_tutorial.config import AdversarialConfig, MultiViewConfig, NonIIDConfig
 from mi_tutorial.data import TwoViews, digits_views
-from mi_tutorial.train import (
+from mi_tutorial.training import (
     EpochBatches,
     TrainingDiverged,
     run_config,
@@ -186,6 +187,7 @@ def test_js_trained_estimators_report_their_own_bound(monkeypatch):
         return original(name, scores)
 
     monkeypatch.setattr(train_module, "estimate", counting)
+    monkeypatch.setattr(loop_module, "estimate", counting)  # the training-batch bound's
     records = train_multiview(_mv(estimator="js", steps=3, eval_batches=1), seed=0, progress=False)
     assert calls == ["js"] * 4  # 1 test batch at step 0 + 3 training batches
     assert np.isfinite(_values(records, "bound")).all()
@@ -351,7 +353,7 @@ def test_mnist_mlp_bilinear_infonce_1k_steps():
 
 def test_tf1_adam_matches_the_tf1_update_rule():
     """θ ← θ − α√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + 1e-8), written out literally (TF1's AdamOptimizer)."""
-    from mi_tutorial.train import TF1Adam, make_adam
+    from mi_tutorial.training import TF1Adam, make_adam
 
     torch.manual_seed(0)
     theta = torch.randn(5, dtype=torch.float64)
@@ -373,3 +375,78 @@ def test_tf1_adam_matches_the_tf1_update_rule():
     assert keras.param_groups[0]["eps"] == 1e-7 and not isinstance(keras, TF1Adam)
     with pytest.raises(ValueError, match="adam"):
         make_adam([param], 1e-2, "tf2")
+
+
+# --------------------------------------------------------------------------------------------------
+# No non-finite or absurd metric is ever recorded (issue 26)
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("estimator", ["infonce", "js"])
+def test_exploded_run_raises_and_stores_nothing(tmp_path, estimator):
+    from mi_tutorial.paper import get_configs
+    from mi_tutorial.runs import ResultsStore, run_sweep
+
+    config = get_configs("encoder-vs-estimator", "smoke")[0].replace(lr=10.0, estimator=estimator)
+    store = ResultsStore(tmp_path)
+    with pytest.raises(TrainingDiverged, match=r"^training diverged at step \d+: the training"):
+        run_sweep([config], [0], store=store, progress=False)
+    assert not store.has(config, 0)
+    assert list(tmp_path.rglob("seed-0.csv")) == [] and list(tmp_path.rglob("seed-0.json")) == []
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "problem"),
+    [
+        ("bound", -7.4e7, "outside the plausible [-1e+06, 10000]"),
+        ("bound", 2e4, "outside the plausible"),  # no MI estimate here exceeds ≈11 nats
+        ("bound", -1.02e4, None),  # an untrained I_NWJ critic (smoke ConvNet, step 0)
+        ("bound", float("-inf"), "the bound is -inf"),
+        ("train_bound", float("nan"), None),  # step 0: no training batch yet
+        ("objective", float("nan"), "the objective is nan"),
+        ("bound", -147.64, None),  # the largest |bound| stored at the paper profile
+        ("accuracy", 1.5, "outside [0, 1]"),
+        ("classifier_accuracy", -0.1, "outside [0, 1]"),
+        ("reconstruction_error", float("inf"), "the reconstruction_error is inf"),
+        ("accuracy", 0.0, None),
+    ],
+)
+def test_implausible_values(metric, value, problem):
+    found = loop_module.implausible(metric, value)
+    assert (found is None) if problem is None else (problem in found)
+
+
+def test_plausibility_limit_is_above_every_stored_paper_bound():
+    from pathlib import Path
+
+    limit = loop_module.PLAUSIBLE_BOUND_NATS
+    root = Path(__file__).resolve().parents[1] / "results" / "paper"
+    for path in root.glob("*/*/seed-*.csv"):
+        records = pd.read_csv(path)
+        values = records.value[records.metric.isin(loop_module.BOUND_METRICS)].abs()
+        assert not (values[np.isfinite(values)] > limit).any(), path
+
+
+def test_accuracy_outside_0_1_raises_in_the_adversarial_and_supervised_trainers(monkeypatch):
+    import mi_tutorial.training.adversarial as adversarial_module
+
+    def absurd(*args, **kwargs):
+        return {"accuracy": 1.5, "classifier_accuracy": 0.5}
+
+    monkeypatch.setattr(adversarial_module, "probe_and_head", absurd)
+    with pytest.raises(TrainingDiverged, match=r"step 0: the accuracy is 1.5, outside \[0, 1\]"):
+        train_adversarial(_adv(), seed=0, progress=False)
+
+
+def test_nonfinite_test_bound_raises_before_it_is_recorded(monkeypatch):
+    monkeypatch.setattr(train_module, "test_bound", lambda *a, **k: float("-inf"))
+    with pytest.raises(TrainingDiverged, match=r"^training diverged at step 0: the bound is -inf"):
+        train_multiview(_mv(), seed=0, progress=False)
+
+
+def test_noniid_exploded_bound_raises(monkeypatch):
+    import mi_tutorial.training.noniid as noniid_module
+
+    monkeypatch.setattr(noniid_module, "reported_bound", lambda *a: torch.tensor(-1e9))
+    with pytest.raises(TrainingDiverged, match=r"step 0: the training-batch bound is -1e\+09"):
+        train_noniid(NonIIDConfig(steps=5), seed=0, progress=False)

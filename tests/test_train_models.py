@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import torch
 
-from mi_tutorial import experiments as ex
+from mi_tutorial import paper
 from mi_tutorial.data import digits_views
 from mi_tutorial.encoders import RealNVP, make_encoder
 from mi_tutorial.evaluation import jacobian_log_condition
-from mi_tutorial.train import train_multiview
+from mi_tutorial.training import train_multiview
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def digits():
 
 
 def test_models_dict_receives_the_trained_modules(digits):
-    config = ex.get_configs("bijective", "smoke")[0].replace(steps=11)
+    config = paper.get_configs("bijective", "smoke")[0].replace(steps=11)
     models: dict[str, torch.nn.Module] = {}
     records = train_multiview(config, seed=0, progress=False, data=digits, models=models)
     assert set(models) == {"g1", "g2", "critic"}
@@ -46,7 +46,7 @@ def test_models_dict_receives_the_trained_modules(digits):
 
 
 def test_residual_logcond_records_match_the_torch_backend(digits):
-    config = ex.get_configs("residual", "smoke")[0].replace(steps=11)
+    config = paper.get_configs("residual", "smoke")[0].replace(steps=11)
     models: dict[str, torch.nn.Module] = {}
     records = train_multiview(config, seed=1, progress=False, data=digits, models=models)
     logcond = records[records["metric"] == "logcond"]
@@ -64,7 +64,7 @@ def test_residual_logcond_records_match_the_torch_backend(digits):
 
 def test_adversarial_runs_every_setting_in_every_profile():
     for profile in ("smoke", "book", "paper"):
-        configs = ex.get_configs("adversarial", profile)
+        configs = paper.get_configs("adversarial", profile)
         settings = [
             (c.classifier_lr, c.encoder_lr, dict(c.encoder_kwargs)["shift_only"]) for c in configs
         ]
@@ -78,5 +78,5 @@ def test_adversarial_runs_every_setting_in_every_profile():
             del f["classifier_lr"], f["encoder_lr"], f["encoder_kwargs"]["shift_only"]
         assert fields[0] == fields[1] == fields[2]
     # each setting is compared with its own paper-profile counterpart (no spurious deviation)
-    deviations = ex.profile_deviations("adversarial", "book")
+    deviations = paper.profile_deviations("adversarial", "book")
     assert not any("_lr" in line or "shift_only" in line for line in deviations)

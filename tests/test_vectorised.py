@@ -1,4 +1,4 @@
-"""Seed-vectorised training (mi_tutorial.vectorised) against the sequential trainers, per seed.
+"""Seed-vectorised training (mi_tutorial.training.vectorised) against the sequential trainers, per seed.
 
 Tiny configs (the smoke profile: sklearn digits, a 32→32→16 MLP; E6's 1-d concat critic), so the
 whole file runs in seconds on one thread.
@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 import torch
 
-import mi_tutorial.train as train_module
-import mi_tutorial.vectorised as vec
+import mi_tutorial.training.loop as loop_module
+import mi_tutorial.training.multiview as multiview_module
+import mi_tutorial.training.noniid as noniid_module
+import mi_tutorial.training.vectorised as vec
 from mi_tutorial.config import AdversarialConfig
-from mi_tutorial.experiments import get_configs
-from mi_tutorial.train import (
+from mi_tutorial.paper import get_configs
+from mi_tutorial.training import (
     ADAM_EPS,
     TrainingDiverged,
     build_models,
@@ -44,10 +46,10 @@ def _noniid(**changes):
 
 
 def _record_sequential_inits(monkeypatch) -> list[dict[str, torch.Tensor]]:
-    """Wrap train._init_models so every model the sequential trainer builds is recorded (as a
-    copy of its initial state) before training touches it."""
+    """Wrap init_models (as the sequential trainers see it) so every model they build is recorded
+    (as a copy of its initial state) before training touches it."""
     seen: list[dict[str, torch.Tensor]] = []
-    original = train_module._init_models
+    original = loop_module.init_models
 
     def recording(seed, build):
         built = original(seed, build)
@@ -61,7 +63,8 @@ def _record_sequential_inits(monkeypatch) -> list[dict[str, torch.Tensor]]:
         )
         return built
 
-    monkeypatch.setattr(train_module, "_init_models", recording)
+    for trainer_module in (multiview_module, noniid_module):
+        monkeypatch.setattr(trainer_module, "init_models", recording)
     return seen
 
 
@@ -75,7 +78,7 @@ def test_stacked_multiview_init_equals_sequential_init(monkeypatch):
     seen = _record_sequential_inits(monkeypatch)
     for seed in SEEDS:
         train_multiview(config, seed, progress=False)
-    monkeypatch.undo()  # the stack below must come from the real _init_models
+    monkeypatch.undo()  # the stack below must come from the real init_models
     _, stacks = vec.stack_seed_models(config, SEEDS)
     for i, _seed in enumerate(SEEDS):
         for k, part in enumerate(("g1", "g2", "critic")):

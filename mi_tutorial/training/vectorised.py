@@ -1,6 +1,6 @@
 r"""Seed-vectorised training: :math:`S` seeds of one small config in one batched computation.
 
-The sequential trainers of :mod:`mi_tutorial.train` run one ``(config, seed)`` at a time. For small
+The sequential trainers of :mod:`mi_tutorial.training` run one ``(config, seed)`` at a time. For small
 models much of a step can be per-operation overhead, so here the :math:`S` seeds' models are *stacked*
 (:func:`torch.func.stack_module_state`: every parameter gets a leading seed axis, shape
 ``[S, *shape]``) and one forward/backward runs all of them at once through
@@ -8,11 +8,11 @@ models much of a step can be per-operation overhead, so here the :math:`S` seeds
 
 **Why this trains each seed exactly as the sequential trainer does (up to float rounding).**
 
-* *Initialisation.* Seed :math:`s`'s modules come from :func:`mi_tutorial.train.build_models`
+* *Initialisation.* Seed :math:`s`'s modules come from :func:`mi_tutorial.training.build_models`
   (``torch.manual_seed(s)`` in a forked RNG), the very function the sequential trainer calls,
   and are copied into slice :math:`s` of the stack: the stacked initial parameters *equal* the
   sequential ones bit for bit.
-* *Data.* Every seed keeps its own training stream (:func:`mi_tutorial.train._stream_generator`)
+* *Data.* Every seed keeps its own training stream (:func:`mi_tutorial.training.loop.stream_generator`)
   and draws its batch (and noise) from it in the same order as the sequential trainer; the
   :math:`S` batches are then stacked. The evaluation streams are per seed too.
 * *Gradients.* With :math:`L_s(\theta_s)` the loss of seed :math:`s`, backpropagating the joint
@@ -25,7 +25,7 @@ models much of a step can be per-operation overhead, so here the :math:`S` seeds
   :math:`\hat m_t = m_t / (1-\beta_1^t)`, :math:`\hat v_t = v_t / (1-\beta_2^t)`. The only state
   shared by the elements of a tensor is the step count :math:`t`, which is the same for every
   seed (all seeds step together). So one :class:`torch.optim.Adam` over the stacked tensors *is*
-  :math:`S` independent per-seed Adams (same lr, betas and eps = :data:`~mi_tutorial.train.ADAM_EPS`).
+  :math:`S` independent per-seed Adams (same lr, betas and eps = :data:`~mi_tutorial.training.ADAM_EPS`).
 
 What differs: batched matrix products (``bmm``) may round differently from the sequential ones
 (``mm``), so gradients agree to float tolerance rather than bit for bit. After one Adam step the
@@ -46,8 +46,8 @@ dominated by arithmetic on large activations (E6: [K, K, 10] tensors per layer; 
 392→300→300→100 products), not by per-operation overhead; batching seeds pays off where overhead
 dominates (tiny models, GPUs). Since the records also differ from the sequential ones at the
 float-rounding level (≈1e-6 in E6's bounds), the vectorised trainers are a library function here:
-:func:`mi_tutorial.results.run_sweep` keeps training seeds one by one, so its records stay exactly
-those of :func:`mi_tutorial.train.run_config`.
+:func:`mi_tutorial.runs.run_sweep` keeps training seeds one by one, so its records stay exactly
+those of :func:`mi_tutorial.training.run_config`.
 
 Supported: :class:`~mi_tutorial.config.NonIIDConfig` (E6) and
 :class:`~mi_tutorial.config.MultiViewConfig` with the ``mlp`` encoder and any critic.
@@ -65,27 +65,28 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from ._validation import check_seeds, choose
-from .config import MultiViewConfig, NonIIDConfig, RunConfig
-from .critics import ConcatCritic
-from .data import TwoViews, add_shared_noise, noniid_batch
-from .estimators import ESTIMATORS, OBJECTIVES, estimate, training_objective
-from .train import (
-    _STREAM_EVAL,
-    _STREAM_TRAIN,
+from .._validation import check_seeds, choose
+from ..config import MultiViewConfig, NonIIDConfig, RunConfig
+from ..critics import ConcatCritic
+from ..data import TwoViews, add_shared_noise
+from ..estimators import ESTIMATORS, OBJECTIVES, training_objective
+from ..synthetic import noniid_batch
+from .loop import (
+    STREAM_EVAL,
+    STREAM_TRAIN,
     EpochBatches,
+    LossLog,
+    Records,
     TrainingDiverged,
-    _bar,
-    _evaluate_multiview,
-    _load_data,
-    _LossLog,
-    _Records,
-    _records_frame,
-    _reported_bound,
-    _stream_generator,
-    build_models,
-    make_adam,
+    load_data,
+    progress_bar,
+    records_frame,
+    reported_bound,
+    stream_generator,
 )
+from .multiview import evaluate_multiview, multiview_loss
+from .optim import make_adam
+from .runner import build_models
 
 #: Encoders whose vectorised training is tested against the sequential trainer.
 VECTORISED_ENCODERS: tuple[str, ...] = ("mlp",)
@@ -172,7 +173,7 @@ def stack_seed_models(
     data: tuple[TwoViews, TwoViews] | None = None,
     device: str | torch.device = "cpu",
 ) -> tuple[list[dict[str, nn.Module]], dict[str, SeedStack]]:
-    """Each seed's modules from :func:`mi_tutorial.train.build_models` — exactly the sequential
+    """Each seed's modules from :func:`mi_tutorial.training.build_models` — exactly the sequential
     trainer's initialisation for that seed — moved to ``device``, and one :class:`SeedStack` per
     module name whose slice ``i`` holds seed ``seeds[i]``'s parameters.
 
@@ -213,7 +214,7 @@ def train_noniid_seeds(
     progress: bool = False,
     models: dict[int, dict[str, nn.Module]] | None = None,
 ) -> dict[int, pd.DataFrame]:
-    r""":func:`mi_tutorial.train.train_noniid` for every seed at once; ``{seed: records}``.
+    r""":func:`mi_tutorial.training.train_noniid` for every seed at once; ``{seed: records}``.
 
     Each seed's critic :math:`f_s`, batch stream and Adam state are its own (see the module
     docstring); one step evaluates :math:`\sum_s -\mathrm{objective}(f_s(x_s, y_s))` with
@@ -229,9 +230,9 @@ def train_noniid_seeds(
     per_seed_models, stacks = stack_seed_models(config, seeds, device=device)
     stack = stacks["critic"]
     optimizer = make_adam(stack.parameters(), config.lr, config.adam)
-    gens = [_stream_generator(seed, _STREAM_TRAIN) for seed in seeds]
+    gens = [stream_generator(seed, STREAM_TRAIN) for seed in seeds]
     describe = {"estimator": estimator, "critic": "concat", "encoder": "none"}
-    logs = [_LossLog(describe, f"lr={config.lr:g}") for _ in seeds]
+    logs = [LossLog(describe, f"lr={config.lr:g}") for _ in seeds]
     rec_steps: list[int] = []
     rec_elapsed: list[float] = []
     bounds: list[list] = [[] for _ in seeds]
@@ -240,10 +241,10 @@ def train_noniid_seeds(
     def per_seed(params, buffers, x, y):
         scores = stack.functional(params, buffers, x, y)
         objective = training_objective(estimator, scores)
-        return -objective, _reported_bound(estimator, scores, objective)
+        return -objective, reported_bound(estimator, scores, objective)
 
     losses_and_bounds = vmap(per_seed)
-    bar = _bar(config.steps, progress, f"non-iid x{len(seeds)} seeds {estimator}")
+    bar = progress_bar(config.steps, progress, f"non-iid x{len(seeds)} seeds {estimator}")
     start = time.perf_counter()
     try:
         for step in range(config.steps):
@@ -274,7 +275,7 @@ def train_noniid_seeds(
             models[seed] = {"critic": stack.load_into(i, per_seed_models[i]["critic"])}
     n = len(rec_steps)
     return {
-        seed: _records_frame(rec_steps, ["bound"] * n, bounds[i], rec_elapsed)
+        seed: records_frame(rec_steps, ["bound"] * n, bounds[i], rec_elapsed)
         for i, seed in enumerate(seeds)
     }
 
@@ -293,7 +294,7 @@ def train_multiview_seeds(
     data: tuple[TwoViews, TwoViews] | None = None,
     models: dict[int, dict[str, nn.Module]] | None = None,
 ) -> dict[int, pd.DataFrame]:
-    r""":func:`mi_tutorial.train.train_multiview` for every seed at once; ``{seed: records}``.
+    r""":func:`mi_tutorial.training.train_multiview` for every seed at once; ``{seed: records}``.
 
     One step: each seed :math:`s` draws its batch (and coupled noise) from its own stream, the
     :math:`S` batches are stacked, and ``vmap`` computes
@@ -311,7 +312,7 @@ def train_multiview_seeds(
     seeds = check_seeds(seeds)
     device = torch.device(device)
     estimator = choose(config.estimator, OBJECTIVES, "estimator")
-    train, test = _load_data(config.dataset, data)
+    train, test = load_data(config.dataset, data)
     if config.shared_encoder and train.top.shape[1] != train.bottom.shape[1]:
         raise ValueError("shared_encoder=True needs views of equal size.")
     if len(test) < config.batch_size:
@@ -324,13 +325,13 @@ def train_multiview_seeds(
     stacks = (g1s, critics) if shared else (g1s, g2s, critics)
     optimizer = make_adam([p for s in stacks for p in s.parameters()], config.lr, config.adam)
 
-    train_gens = [_stream_generator(seed, _STREAM_TRAIN) for seed in seeds]
-    eval_gens = [_stream_generator(seed, _STREAM_EVAL) for seed in seeds]
+    train_gens = [stream_generator(seed, STREAM_TRAIN) for seed in seeds]
+    eval_gens = [stream_generator(seed, STREAM_EVAL) for seed in seeds]
     batches = [EpochBatches(len(train), config.batch_size, g) for g in train_gens]
     describe = {"estimator": estimator, "critic": config.critic, "encoder": config.encoder}
     lr_hint = f"lr={config.lr:g}"
-    logs = [_LossLog(describe, lr_hint) for _ in seeds]
-    records = [_Records() for _ in seeds]
+    logs = [LossLog(describe, lr_hint) for _ in seeds]
+    records = [Records() for _ in seeds]
     noise, target = config.noise_std, config.target
 
     def sync(i: int) -> tuple[nn.Module, nn.Module, nn.Module]:
@@ -345,7 +346,7 @@ def train_multiview_seeds(
     def evaluate(i: int, step: int, elapsed: float) -> None:
         """train_multiview's evaluation for seed i (same calls, same eval stream)."""
         try:
-            _evaluate_multiview(
+            evaluate_multiview(
                 config,
                 estimator,
                 sync(i),
@@ -365,14 +366,12 @@ def train_multiview_seeds(
 
     def per_seed(p1, b1, p2, b2, pc, bc, x1, x2):
         scores = critics.functional(pc, bc, g1s.functional(p1, b1, x1), g2s.functional(p2, b2, x2))
-        if target is None:
-            objective = training_objective(estimator, scores)
-            return -objective, _reported_bound(estimator, scores, objective)
-        batch_bound = estimate(estimator, scores)
-        return (batch_bound - target).abs(), batch_bound.detach()
+        return multiview_loss(estimator, scores, target)
 
     losses_and_bounds = vmap(per_seed)
-    bar = _bar(config.steps, progress, f"{config.encoder}+{config.critic} x{len(seeds)} seeds")
+    bar = progress_bar(
+        config.steps, progress, f"{config.encoder}+{config.critic} x{len(seeds)} seeds"
+    )
     start = time.perf_counter()
     try:
         for step in range(config.steps):
@@ -424,7 +423,7 @@ def run_config_seeds(
     progress: bool = False,
     data: tuple[TwoViews, TwoViews] | None = None,
 ) -> dict[int, pd.DataFrame]:
-    """Seed-vectorised :func:`mi_tutorial.train.run_config`: ``{seed: records}`` for E6 configs and
+    """Seed-vectorised :func:`mi_tutorial.training.run_config`: ``{seed: records}`` for E6 configs and
     MLP-encoder multi-view configs (a ``ValueError`` names the unsupported cases)."""
     if isinstance(config, NonIIDConfig):
         if data is not None:
@@ -434,5 +433,5 @@ def run_config_seeds(
         return train_multiview_seeds(config, seeds, device=device, progress=progress, data=data)
     raise ValueError(
         f"seed-vectorised training supports non-i.i.d. and multi-view (MLP encoder) configs, not "
-        f"{type(config).__name__}; use mi_tutorial.train.run_config once per seed."
+        f"{type(config).__name__}; use mi_tutorial.training.run_config once per seed."
     )

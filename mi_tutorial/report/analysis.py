@@ -1,4 +1,4 @@
-"""Summaries of tidy run records (the long format written by :mod:`mi_tutorial.train`).
+"""Summaries of tidy run records (the long format written by :mod:`mi_tutorial.training`).
 
 Records have one row per ``(config fields..., seed, step, metric)`` with the number in ``value``.
 These helpers turn them into the small tables the chapters print: the value of a metric at a
@@ -15,7 +15,7 @@ def metric_frame(records: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Rows of one metric, with a clear error when the metric was never recorded."""
     if "metric" not in records or "value" not in records:
         raise ValueError(
-            "records need the tidy columns 'metric' and 'value' (see mi_tutorial.train)."
+            "records need the tidy columns 'metric' and 'value' (see mi_tutorial.training)."
         )
     rows = records[records["metric"] == metric]
     if rows.empty:

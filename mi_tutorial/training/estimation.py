@@ -27,14 +27,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._validation import check_float, check_int, check_seeds, choose
-from .critics import CRITICS, make_critic
-from .estimators import ESTIMATORS, estimate, training_objective
-from .nn_init import INIT_SCHEMES
-from .synthetic import DEFAULT_NU, TASKS, min_mi, sample_task
-
-#: The staircase of Poole et al. (2019): true MI in nats, one level after the other.
-STAIRCASE = (2.0, 4.0, 6.0, 8.0, 10.0)
+from .._validation import check_float, check_int, check_seeds, choose
+from ..critics import CRITICS, make_critic
+from ..estimators import ESTIMATORS, estimate, training_objective
+from ..nn_init import INIT_SCHEMES
+from ..synthetic import DEFAULT_NU, STAIRCASE, TASKS, min_mi, sample_task
+from .loop import init_models, stream_generator
+from .optim import make_adam
 
 #: Poole et al.'s critics: separable and concat MLPs of width 256 (embedding 32 for separable).
 #: Ours have one hidden layer for separable (theirs two; see :class:`~mi_tutorial.critics.SeparableCritic`).
@@ -112,9 +111,8 @@ def mi_schedule(levels: tuple[float, ...], steps_per_level: int) -> np.ndarray:
     return np.repeat(np.asarray(levels, dtype=np.float64), steps_per_level)
 
 
-def _generator(seed: int) -> torch.Generator:
-    state = np.random.SeedSequence([seed, 101]).generate_state(1, dtype=np.uint64)[0]
-    return torch.Generator().manual_seed(int(state) & ((1 << 63) - 1))
+#: The random stream of the synthetic pairs (see :func:`.loop.stream_generator`).
+STREAM_PAIRS = 101
 
 
 def train_estimator(config: EstimationConfig, seed: int = 0) -> pd.DataFrame:
@@ -135,11 +133,11 @@ def train_estimator(config: EstimationConfig, seed: int = 0) -> pd.DataFrame:
         else config.critic_kwargs
     )
     est_kwargs = dict(config.estimator_kwargs)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        critic = make_critic(config.critic, config.dim, config.dim, init=config.init, **kwargs)
-    optimizer = torch.optim.Adam(critic.parameters(), lr=config.lr)
-    gen = _generator(seed)
+    critic = init_models(
+        seed, lambda: make_critic(config.critic, config.dim, config.dim, init=config.init, **kwargs)
+    )
+    optimizer = make_adam(critic.parameters(), config.lr)  # the ε of every other trainer
+    gen = stream_generator(seed, STREAM_PAIRS)
     schedule = mi_schedule(config.levels, config.steps_per_level)
     values = np.empty(len(schedule))
     skipped = 0

@@ -16,7 +16,7 @@ At most ``eval_every`` steps are lost to an interruption.
 
 The file is written atomically (a reader finds the previous checkpoint or the new one, never a
 part) and read back with ``torch.load(weights_only=True)``: it holds tensors, numbers and strings
-only, never pickled code. :class:`mi_tutorial.results.ResultsStore` keeps it next to the run's
+only, never pickled code. :class:`mi_tutorial.runs.ResultsStore` keeps it next to the run's
 records as ``seed-N.ckpt`` and deletes it once the finished run is stored.
 """
 
@@ -25,20 +25,31 @@ from __future__ import annotations
 import io
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .config import RunConfig
+from ..config import RunConfig
+from ..fileio import atomic_write
 
 #: Bumped if the layout of a checkpoint changes (an older one is then refused, not misread).
 CHECKPOINT_FORMAT = 1
 
 
+#: What to do about a checkpoint that cannot be used.
+RESTART_ADVICE = "Delete it, the run restarts from step 0 (or pass another path)."
+
+
 class CheckpointMismatch(ValueError):
-    """A checkpoint belongs to another config, seed or format than the run asked to resume it."""
+    """A checkpoint belongs to another config, seed or format than the run asked to resume it,
+    or is not a checkpoint of this project at all (damaged, truncated or hostile)."""
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint cannot be written (a full disk, a read-only folder)."""
 
 
 @dataclass
@@ -69,7 +80,6 @@ def save_checkpoint(
     path: str | os.PathLike, config: RunConfig, seed: int, state: TrainingState
 ) -> None:
     """Write ``state`` of run ``(config, seed)`` to ``path`` atomically."""
-    from .results import atomic_write
 
     payload = {
         "format": CHECKPOINT_FORMAT,
@@ -93,17 +103,55 @@ def save_checkpoint(
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, buffer.getvalue())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, buffer.getvalue())
+    except OSError as err:
+        raise CheckpointWriteError(
+            f"cannot write the checkpoint {path}: {err.strerror or err}. Free some space (or "
+            "make the folder writable) and run the same command again: finished runs are kept "
+            "and this one resumes from its previous checkpoint."
+        ) from err
+
+
+#: The entries every checkpoint of :data:`CHECKPOINT_FORMAT` holds.
+CHECKPOINT_KEYS = (
+    "format",
+    "config_key",
+    "seed",
+    "step",
+    "models",
+    "optimizer",
+    "generators",
+    "epoch_permutation",
+    "epoch_position",
+    "records",
+    "elapsed_s",
+    "started_git_commit",
+    "resumed_at",
+)
 
 
 def _read(path: Path, mmap: bool = False) -> dict[str, Any]:
+    """The checkpoint's payload; :class:`CheckpointMismatch` for anything else. torch's own
+    message is left out: for a file holding code it suggests ``weights_only=False``, which would
+    run that code."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
-    except Exception as err:  # a truncated or foreign file: say which and what to do
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+    except Exception as err:  # a truncated, foreign or hostile file: say which and what to do
         raise CheckpointMismatch(
-            f"cannot read the checkpoint {path}: {err}. Delete it to start the run from step 0."
-        ) from err
+            f"cannot read the checkpoint {path} ({type(err).__name__}): it is damaged, "
+            f"truncated or not a checkpoint of this project. {RESTART_ADVICE}"
+        ) from None
+    missing = [key for key in CHECKPOINT_KEYS if key not in data] if isinstance(data, dict) else 0
+    if missing != []:
+        raise CheckpointMismatch(
+            f"the checkpoint {path} is not a checkpoint of this project (it lacks "
+            f"{missing or 'every entry'}). {RESTART_ADVICE}"
+        )
+    return data
 
 
 def load_checkpoint(path: str | os.PathLike, config: RunConfig, seed: int) -> TrainingState | None:
@@ -120,9 +168,17 @@ def load_checkpoint(path: str | os.PathLike, config: RunConfig, seed: int) -> Tr
     found = {key: data.get(key) for key in expected}
     if found != expected:
         raise CheckpointMismatch(
-            f"the checkpoint {path} is for {found}, not for {expected}. Delete it (or pass "
-            "another path) to start this run from step 0."
+            f"the checkpoint {path} is for {found}, not for {expected}. {RESTART_ADVICE}"
         )
+    try:
+        return _state(data)
+    except (TypeError, ValueError, KeyError, AttributeError) as err:
+        raise CheckpointMismatch(
+            f"the checkpoint {path} is damaged ({type(err).__name__}: {err}). {RESTART_ADVICE}"
+        ) from None
+
+
+def _state(data: dict[str, Any]) -> TrainingState:
     return TrainingState(
         step=int(data["step"]),
         models=data["models"],

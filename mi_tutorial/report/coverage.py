@@ -2,7 +2,7 @@
 
 The report's "what remains" is generated from the results store, never typed: for every experiment,
 the runs this project aims to commit (:data:`REPORT_SEEDS` seeds of each config), how many are
-stored, how many are half done (a resumable checkpoint, see :mod:`mi_tutorial.checkpoint`), the
+stored, how many are half done (a resumable checkpoint, see :mod:`mi_tutorial.training.checkpoint`), the
 measured cost of the stored ones and an estimate for the rest, and the command that runs them.
 """
 
@@ -12,10 +12,10 @@ import math
 
 import pandas as pd
 
-from .checkpoint import checkpoint_summary
-from .config import RunConfig
-from .experiments import EXPERIMENTS, get_configs
-from .results import ResultsStore
+from ..config import RunConfig
+from ..paper import EXPERIMENTS, get_configs
+from ..runs import ResultsStore
+from ..training.checkpoint import checkpoint_summary
 
 #: Seeds per config this project commits at the ``paper`` profile for its report: three for the
 #: figures the paper averages over runs (E3–E6 and the supervised reference), one for its
