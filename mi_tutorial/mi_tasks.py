@@ -29,16 +29,9 @@ seen through invertible maps, which change everything an estimator sees but not 
 ``"student-t"``
     :math:`(X, Y) = Z / \sqrt{W}` with :math:`Z \sim \mathcal N(0, \Sigma)`,
     :math:`W \sim \chi^2_\nu / \nu` shared by all coordinates (:math:`\nu = 1` is the Cauchy
-    case, with no mean). With :math:`p = d_x + d_y`,
-
-    .. math::
-        I(X;Y) = \tfrac12 \log\frac{\det\Sigma_{xx}\det\Sigma_{yy}}{\det\Sigma}
-          + \log\frac{\Gamma(\frac\nu2)\,\Gamma(\frac{\nu+p}2)}
-                     {\Gamma(\frac{\nu+d_x}2)\,\Gamma(\frac{\nu+d_y}2)}
-          + \tfrac{\nu+d_x}2\psi(\tfrac{\nu+d_x}2) + \tfrac{\nu+d_y}2\psi(\tfrac{\nu+d_y}2)
-          - \tfrac{\nu+p}2\psi(\tfrac{\nu+p}2) - \tfrac\nu2\psi(\tfrac\nu2),
-
-    positive even for :math:`\Sigma_{xy} = 0` (the shared scale). The tasks use
+    case, with no mean). Its MI is the Gaussian log-det term plus a term of the shared scale,
+    positive even for :math:`\Sigma_{xy} = 0` (the closed form is in :mod:`mi_tutorial.synthetic`).
+    The tasks use
     :math:`\Sigma = \begin{pmatrix} I & \rho I \\ \rho I & I\end{pmatrix}` and reuse
     :func:`mi_tutorial.synthetic.student_t_mi` and :func:`mi_tutorial.synthetic.sample_task`.
 ``"transformed"``
