@@ -15,9 +15,16 @@ import numpy as np
 import pandas as pd
 
 
+#: Paths left out of the "dirty" check: stored results are what runs *produce*, so a checkout
+#: that has stored (or re-made) committed runs still holds exactly the committed code.
+CODE_ONLY = (":(exclude)results",)
+
+
 @lru_cache(maxsize=1)
 def git_state() -> tuple[str, bool | None]:
-    """(commit, dirty) of the repository holding the package, or ("unknown", None).
+    """(commit, dirty) of the repository holding the package, or ("unknown", None); ``dirty``
+    says whether tracked files other than stored results (:data:`CODE_ONLY`) differ from the
+    commit.
 
     Read once per process, at its first call: :func:`mi_tutorial.runs.run_sweep` calls it before
     it trains, so a run records the commit of the code it runs even if the checkout changes while
@@ -30,7 +37,7 @@ def git_state() -> tuple[str, bool | None]:
         if commit.returncode != 0:
             return "unknown", None
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *CODE_ONLY],
             cwd=repo,
             capture_output=True,
             text=True,

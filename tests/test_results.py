@@ -521,3 +521,36 @@ def test_summary_counts_only_what_this_process_ran(tmp_path, capsys):
     assert "2 run(s): 0 cached, 1 run, 1 run by another process meanwhile in" in out
     run_sweep([busy, free], [0], FakeRun(), store=store, progress=False)
     assert "2 run(s): 2 cached, 0 run in" in capsys.readouterr().out
+
+
+def test_dirty_means_changed_code_not_changed_results(tmp_path, monkeypatch):
+    """A checkout that re-made a committed run still holds the committed code: only changes
+    outside results/ make the provenance say dirty."""
+    import subprocess
+
+    import mi_tutorial.provenance as provenance
+
+    repo = tmp_path / "repo"
+    (repo / "mi_tutorial").mkdir(parents=True)
+    (repo / "results").mkdir()
+    (repo / "mi_tutorial" / "code.py").write_text("x = 1\n")
+    (repo / "results" / "seed-0.csv").write_text("step\n0\n")
+    git = ["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    fake_module = repo / "mi_tutorial" / "provenance.py"
+    monkeypatch.setattr(provenance, "__file__", str(fake_module))
+
+    def state():
+        provenance.git_state.cache_clear()
+        return provenance.git_state()
+
+    try:
+        assert state()[1] is False
+        (repo / "results" / "seed-0.csv").write_text("step\n0\n1\n")  # a re-made run
+        assert state()[1] is False
+        (repo / "mi_tutorial" / "code.py").write_text("x = 2\n")  # changed code
+        assert state()[1] is True
+    finally:
+        provenance.git_state.cache_clear()
