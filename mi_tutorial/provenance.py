@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-
 #: Paths left out of the "dirty" check: stored results are what runs *produce*, so a checkout
 #: that has stored (or re-made) committed runs still holds exactly the committed code.
 CODE_ONLY = (":(exclude)results",)
