@@ -26,12 +26,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from mi_tutorial.plotting import use_book_style
 from myst_nb import glue
 
 from mi_tutorial.config import MultiViewConfig
 from mi_tutorial.data import digits_views, load_views
 from mi_tutorial.evaluation import encode, linear_probe
+from mi_tutorial.report.plotting import use_book_style
 from mi_tutorial.training import train_multiview
 from mi_tutorial.training.scratch import train_from_scratch
 

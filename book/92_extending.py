@@ -36,13 +36,9 @@ from IPython.display import display
 from myst_nb import glue
 from torch import nn
 
+from mi_tutorial.paper import get_configs
 from mi_tutorial.registry import CRITICS, register_critic
 from mi_tutorial.training import run_config
-
-try:  # the paper's experiment definitions (mi_tutorial.paper since the refactor)
-    from mi_tutorial.paper import get_configs
-except ImportError:
-    from mi_tutorial.experiments import get_configs
 
 torch.set_num_threads(1)  # small models: one thread avoids contention on shared machines
 
