@@ -197,7 +197,12 @@ def execute_chapters(
     chapter's time in ``log`` and in :data:`EXECUTION_LOG` as soon as it finishes."""
     by_stem = {s.stem: s for s in sources}
     deps = dependencies(list(by_stem))
-    progress = Progress(list(by_stem), previous)
+    same_profile = {  # a smoke build's times say nothing about a book build's
+        stem: entry
+        for stem, entry in previous.items()
+        if entry.get("parameters", {}).get("PROFILE") == profile
+    }
+    progress = Progress(list(by_stem), same_profile)
     pending, running, lock = list(by_stem), {}, threading.Lock()
 
     def run(stem: str) -> float:

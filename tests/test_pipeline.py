@@ -81,7 +81,9 @@ def test_dependencies_put_chapter_8_after_4_and_5_and_the_appendix_last():
     assert deps["90_compute"] == deps["91_environment"] == everything_else  # not each other
 
 
-def test_parallel_execution_respects_dependencies_and_logs_every_chapter(tmp_path, monkeypatch):
+def test_parallel_execution_respects_dependencies_and_logs_every_chapter(
+    tmp_path, monkeypatch, capsys
+):
     """Two workers: a chapter never starts before the chapters it reads from have finished."""
     import threading
     import time
@@ -102,13 +104,17 @@ def test_parallel_execution_respects_dependencies_and_logs_every_chapter(tmp_pat
     stems = ["01_a", "04_b", "05_c", "08_beyond_mi", "91_environment"]
     sources = [tmp_path / f"{s}.py" for s in stems]
     log: dict = {}
-    previous = {"04_b": {"seconds": 61.0}}
+    previous = {
+        "04_b": {"seconds": 61.0, "parameters": {"PROFILE": "smoke"}},
+        "05_c": {"seconds": 900.0, "parameters": {"PROFILE": "book"}},  # another profile: unused
+    }
     pipeline.execute_chapters(sources, "smoke", None, 2, log, previous)
     order = list(events)
     assert set(log) == set(stems)
     assert order.index(("start", "08_beyond_mi")) > order.index(("end", "04_b"))
     assert order.index(("start", "91_environment")) > order.index(("end", "08_beyond_mi"))
     assert sum(1 for kind, _ in order[:2] if kind == "start") == 2  # two ran at once
+    assert "about 1 min 01 s left" in capsys.readouterr().out  # not the book build's 900 s
 
 
 def test_progress_lines_estimate_the_time_left_from_the_last_build(capsys):
