@@ -435,7 +435,7 @@ def noniid_step_ms(quick: bool) -> float:
 
 
 def book_times() -> dict | None:
-    from mi_tutorial.pipeline import EXECUTION_LOG
+    from mi_tutorial.pipeline import EXECUTION_LOG, REPO
 
     if not EXECUTION_LOG.exists():
         print(f"book chapters: not built yet (no {EXECUTION_LOG})")
@@ -449,7 +449,10 @@ def book_times() -> dict | None:
     for name, c in chapters.items():
         print(f"  {name:<28} {c['seconds']:>8.1f} s  (PROFILE={c['profile']})")
     print(f"  {'total':<28} {total:>8.1f} s = {total / 60:.1f} min (HTML build not included)")
-    return {"chapters": chapters, "total_s": total, "source": str(EXECUTION_LOG)}
+    source = (
+        EXECUTION_LOG.relative_to(REPO) if EXECUTION_LOG.is_relative_to(REPO) else EXECUTION_LOG
+    )
+    return {"chapters": chapters, "total_s": total, "source": str(source)}  # no machine's path
 
 
 # --------------------------------------------------------------------------------------------------
