@@ -11,6 +11,7 @@ import pandas as pd
 from ..config import AdversarialConfig, RunConfig
 from .claims import NOT_RUN, Check, Claim, Outcome, grade, per_seed, select
 from .common import (
+    BOOK_SHARED_PERMUTATIONS,
     ENCODER_SIZES,
     SHARED_PERMUTATIONS,
     SMOKE_SCHEDULE,
@@ -36,6 +37,7 @@ SEEDS = {"paper": 1, "book": 1, "smoke": 1}  # Fig. 1c is a single run
 NOTES = {
     "book": (
         "the warm-up is shortened with the run (300 of 1,200 steps) to fit the book's time budget",
+        BOOK_SHARED_PERMUTATIONS,
     ),
 }
 

@@ -22,6 +22,7 @@ from .claims import (
 )
 from .common import (
     AVERAGED_SEEDS,
+    BOOK_SHARED_PERMUTATIONS,
     ESTIMATOR_PAIR,
     PAPER_SCHEDULE,
     SHARED_PERMUTATIONS,
@@ -200,7 +201,7 @@ STUDY = Study(
     configs,
     SCHEDULE,
     AVERAGED_SEEDS,
-    {},
+    {"book": (BOOK_SHARED_PERMUTATIONS,)},
     CLAIMS,
     PAPER_POINTS,
     earlier=lambda profile: without_notebook_permutations(configs(profile)),

@@ -189,3 +189,11 @@ def without_notebook_permutations(configs: list[RunConfig]) -> list[RunConfig]:
         c.replace(encoder_kwargs={k: v for k, v in c.encoder_kwargs if k != "permutations"})
         for c in configs
     ]
+
+
+#: The book profile's note for E1/E2 (see BOOK_ENCODERS).
+BOOK_SHARED_PERMUTATIONS = (
+    "the RealNVP keeps the first version's permutations (shared by both encoders and every seed, "
+    "coupling → permute); the paper profile uses the notebook's (fresh per encoder and seed, "
+    "permute → coupling)"
+)
