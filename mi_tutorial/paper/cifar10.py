@@ -15,9 +15,16 @@ from collections.abc import Callable
 import pandas as pd
 
 from ..config import RunConfig
-from . import critic_capacity, encoder_vs_estimator
 from .claims import Check, Claim, Outcome
 from .common import AVERAGED_SEEDS, SMOKE_SCHEDULE, Experiment, Schedule, Study
+from .critic_capacity import EXPERIMENT as E4
+from .critic_capacity import SCHEDULE as E4_SCHEDULE
+from .critic_capacity import configs as e4_configs
+from .critic_capacity import critic_ordering, tighter_bound_worse_accuracy
+from .encoder_vs_estimator import EXPERIMENT as E5
+from .encoder_vs_estimator import SCHEDULE as E5_SCHEDULE
+from .encoder_vs_estimator import configs as e5_configs
+from .encoder_vs_estimator import convnet_beats_mlp
 
 CIFAR10_LR = 1e-5
 #: (height, width, channels) of one CIFAR-10 half; equals :data:`mi_tutorial.data.CIFAR10_VIEW_SHAPE`
@@ -99,7 +106,7 @@ E7 = Experiment(
     "0.348 / 0.338 / 0.313 with I_NCE). Needs CIFAR-10 (mi-tutorial data --cifar10).",
     cifar10=True,
 )
-E7_SCHEDULE = three_times(critic_capacity.SCHEDULE)
+E7_SCHEDULE = three_times(E4_SCHEDULE)
 E7_CLAIMS = (
     Claim(
         "14a",
@@ -107,7 +114,7 @@ E7_CLAIMS = (
         "8",
         "CIFAR-10, I_NCE: accuracy bilinear ≥ separable > concat (claim 7a)",
         "0.348 / 0.338 / 0.313 [Fig]",
-        needs_cifar10(critic_capacity.critic_ordering("infonce", E7.id), E7.id),
+        needs_cifar10(critic_ordering("infonce", E7.id), E7.id),
     ),
     Claim(
         "14b",
@@ -115,7 +122,7 @@ E7_CLAIMS = (
         "8",
         "CIFAR-10, I_NWJ: accuracy bilinear ≥ separable > concat (claim 7b)",
         "0.340 / 0.336 / 0.313 [Fig]",
-        needs_cifar10(critic_capacity.critic_ordering("nwj", E7.id), E7.id),
+        needs_cifar10(critic_ordering("nwj", E7.id), E7.id),
     ),
     Claim(
         "14c",
@@ -123,12 +130,12 @@ E7_CLAIMS = (
         "8",
         "CIFAR-10: concat critic has higher test I_NWJ but lower accuracy than bilinear (claim 8)",
         "I_NWJ ≈6.0–6.1 vs ≈3.0–3.2 [Fig]",
-        needs_cifar10(critic_capacity.tighter_bound_worse_accuracy(E7.id), E7.id),
+        needs_cifar10(tighter_bound_worse_accuracy(E7.id), E7.id),
     ),
 )
 CRITIC_CAPACITY_CIFAR = Study(
     E7,
-    on_cifar10(E7.id, E7_SCHEDULE, critic_capacity.configs),
+    on_cifar10(E7.id, E7_SCHEDULE, e4_configs),
     E7_SCHEDULE,
     AVERAGED_SEEDS,
     {"smoke": SMOKE_NOTES},
@@ -146,7 +153,7 @@ E8 = Experiment(
     "(mi-tutorial data --cifar10).",
     cifar10=True,
 )
-E8_SCHEDULE = three_times(encoder_vs_estimator.SCHEDULE)
+E8_SCHEDULE = three_times(E5_SCHEDULE)
 E8_CLAIMS = (
     Claim(
         "14d",
@@ -155,12 +162,12 @@ E8_CLAIMS = (
         "CIFAR-10, matched I_EST = t: ConvNet beats MLP by ≥ 2.5 points for every (estimator, t) "
         "(claim 10)",
         "≈0.39–0.415 vs ≈0.34 [Fig]",
-        needs_cifar10(encoder_vs_estimator.convnet_beats_mlp(E8.id), E8.id),
+        needs_cifar10(convnet_beats_mlp(E8.id), E8.id),
     ),
 )
 ENCODER_VS_ESTIMATOR_CIFAR = Study(
     E8,
-    on_cifar10(E8.id, E8_SCHEDULE, encoder_vs_estimator.configs),
+    on_cifar10(E8.id, E8_SCHEDULE, e5_configs),
     E8_SCHEDULE,
     AVERAGED_SEEDS,
     {"book": ("I_NWJ is left out, as in E5's book profile",), "smoke": SMOKE_NOTES},
@@ -169,6 +176,6 @@ ENCODER_VS_ESTIMATOR_CIFAR = Study(
 
 #: Each CIFAR-10 experiment (App. G) and the MNIST experiment whose configs it adapts.
 CIFAR10_OF: dict[str, str] = {
-    E7.id: critic_capacity.EXPERIMENT.id,
-    E8.id: encoder_vs_estimator.EXPERIMENT.id,
+    E7.id: E4.id,
+    E8.id: E5.id,
 }
