@@ -114,10 +114,18 @@ def run_job(job: Job, device: str) -> None:
     """Train (or find stored) the job's pair, in this process, with one torch thread."""
     import torch
 
-    from mi_tutorial.runs import run_sweep
+    from mi_tutorial.runs import ResultsStore, run_sweep
 
     torch.set_num_threads(1)
-    run_sweep([job.config()], [job.seed], n_jobs=1, device=device, progress=False, force=job.force)
+    config, store = job.config(), ResultsStore()
+    if (
+        job.force
+        and store.has(config, job.seed)
+        and not store.provenance(config, job.seed).get("git_dirty", True)
+    ):
+        print(f"{job.describe()}: already re-made from a clean tree")
+        return
+    run_sweep([config], [job.seed], n_jobs=1, device=device, progress=False, force=job.force)
 
 
 def main() -> int:
