@@ -106,12 +106,14 @@ def relative_href(from_page: str, to_file: str) -> str:
 
 
 def add_download_link(page_html: str, href: str, text: str) -> str:
-    """``page_html`` with a download paragraph right after its first ``</h1>`` (an earlier one
-    inserted by this function is removed first). Raises :class:`PdfError` without an ``<h1>``."""
+    """``page_html`` with a download paragraph right after the first ``</h1>`` of its
+    ``<article>`` (the theme's print-only header before it has a title too); an earlier paragraph
+    of this function is removed first. Raises :class:`PdfError` without such a title."""
     page_html = _LINK_PARAGRAPH.sub("", page_html)
-    position = page_html.find("</h1>")
+    article = page_html.find("<article")
+    position = page_html.find("</h1>", article) if article >= 0 else -1
     if position < 0:
-        raise PdfError("the page has no <h1> to put the download link under")
+        raise PdfError("the page has no <h1> in an <article> to put the download link under")
     position += len("</h1>")
     link = (
         f'\n<p class="{LINK_CLASS}"><a href="{html.escape(href, quote=True)}" download>'
@@ -157,19 +159,37 @@ def math_page(site: Path, pages: Iterable[str]) -> Path:
 
 
 def combined_page(shell_html: str, articles: list[str]) -> str:
-    """``shell_html`` (a built page) with its article replaced by ``articles``, each starting on a
-    new printed page."""
+    """``shell_html`` (a built page) with its article replaced by ``articles``, each after the
+    first starting on a new printed page."""
     match = _ARTICLE.search(shell_html)
     if match is None:
         raise PdfError("the page has no <article> element")
+    new_page = ' style="break-before: page"'
     body = "\n".join(
-        f'<section class="print-page" style="break-before: page">{article}</section>'
-        for article in articles
+        f'<section class="print-page"{new_page if i else ""}>{article}</section>'
+        for i, article in enumerate(articles)
     )
     return shell_html[: match.start(1)] + body + shell_html[match.end(1) :]
 
 
 # ------------------------------------------------------------------------------ printing
+#: Print styles added to every printed page: code wraps instead of being cut at the margin, wide
+#: tables (the ledger has nine columns) take a smaller font, no PDF links to itself, and a title
+#: is never split across pages (the theme keeps admonitions whole and titles with what follows,
+#: so a long admonition after a title otherwise splits the title).
+PRINT_CSS = f"""@media print {{
+  p.{LINK_CLASS} {{ display: none !important; }}
+  .bd-main .bd-content h1 {{ break-inside: avoid; }}
+  .bd-main .bd-content div.admonition {{ break-inside: auto; }}
+  .bd-main .bd-content pre {{ white-space: pre-wrap !important; }}
+  .bd-main .bd-content table {{ font-size: 0.78em; }}
+}}"""
+#: Added for the whole book: the theme prints the frame page's title and contents first and hides
+#: each article's first ``<h1>``; in one page of many articles, every chapter keeps its title.
+BOOK_PRINT_CSS = """@media print {
+  #jb-print-docs-body { display: none !important; }
+  .bd-main .bd-content .bd-article h1:first-of-type { display: block !important; }
+}"""
 #: Resolves once MathJax has typeset the page (at once on a page without MathJax), the fonts are
 #: loaded and every image has loaded or failed; returns what is still not ready.
 _READY_SCRIPT = """async () => {
@@ -188,7 +208,7 @@ _READY_SCRIPT = """async () => {
 }"""
 
 
-def _print(context, url: str, output: Path, timeout_ms: int) -> None:
+def _print(context, url: str, output: Path, timeout_ms: int, css: str = PRINT_CSS) -> None:
     page = context.new_page()
     page.route(
         "**/*",
@@ -200,6 +220,7 @@ def _print(context, url: str, output: Path, timeout_ms: int) -> None:
     )
     page.goto(url, wait_until="load", timeout=timeout_ms)
     page.emulate_media(media="print")
+    page.add_style_tag(content=css)
     problems = page.evaluate(_READY_SCRIPT)
     if problems["untypeset"] or problems["broken"]:
         raise PdfError(
@@ -253,7 +274,9 @@ def build_pdfs(
                     encoding="utf-8",
                 )
                 try:
-                    _print(context, scratch.as_uri(), output, timeout_ms)
+                    _print(
+                        context, scratch.as_uri(), output, timeout_ms, PRINT_CSS + BOOK_PRINT_CSS
+                    )
                 finally:
                     scratch.unlink(missing_ok=True)
             sizes[target.output] = output.stat().st_size

@@ -20,6 +20,7 @@ from mi_tutorial.site_pdf import (
 ENTRIES = ["index", "book/01_mi", "book/09_reproducibility_report", "book/references"]
 PAGE = (
     '<html><head><script src="../_static/x.js"></script></head><body>'
+    '<div class="onlyprint"><h1>Report</h1></div>'
     '<article class="bd-article"><h1>Report<a class="headerlink" href="#r">#</a></h1>'
     '<p>See <a href="01_mi.html#s">chapter 1</a>.</p>'
     '<img src="../_images/fig.png" alt=""><img src="data:image/png;base64,AA" alt="">'
@@ -50,10 +51,12 @@ def test_the_download_link_goes_under_the_title_once():
     twice = add_download_link(once, "../_static/pdf/b.pdf", "Download <PDF>")
     assert twice.count('class="pdf-download"') == 1
     assert "b.pdf" in twice and "a.pdf" not in twice
-    assert twice.index("</h1>") < twice.index("pdf-download") < twice.index("<p>See")
+    # under the article's title, not the theme's print-only one before the article
+    assert twice.index("<article") < twice.index("pdf-download") < twice.index("<p>See")
+    assert twice.index('<a class="headerlink"') < twice.index("pdf-download")
     assert "Download &lt;PDF&gt;" in twice
     with pytest.raises(PdfError, match="h1"):
-        add_download_link("<p>no title</p>", "a.pdf", "x")
+        add_download_link("<h1>T</h1><article><p>no title</p></article>", "a.pdf", "x")
 
 
 def test_articles_move_into_one_page_with_their_images(tmp_path):
@@ -68,6 +71,7 @@ def test_articles_move_into_one_page_with_their_images(tmp_path):
     assert 'href="01_mi.html#s"' in moved  # links are not images
     combined = combined_page(PAGE, [moved, "<h1>Two</h1>"])
     assert combined.count('class="print-page"') == 2
+    assert combined.count("break-before: page") == 1  # no blank first page
     assert combined.startswith('<html><head><script src="../_static/x.js">')
     assert combined.index("Report") < combined.index("Two") < combined.index("</article>")
     with pytest.raises(PdfError, match="article"):
