@@ -96,3 +96,34 @@ def test_claim_labels_link_only_the_experiments_a_chapter_shows():
     labels = claim_labels(pairs, shown={"bijective", "adversarial"})
     assert labels == {"1a": evidence_label("bijective"), "4a": evidence_label("adversarial")}
     assert evidence_label("critic-capacity") == "claims-evidence-critic-capacity"
+
+
+def test_the_book_extension_finds_the_chapters_that_show_evidence(tmp_path, monkeypatch):
+    """book/_ext/reproduction_findings.py reads the chapters of _toc.yml, skipping removed cells."""
+    import json
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
+    import reproduction_findings
+
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: index\nchapters:\n  - file: book/05_x\n  - file: book/06_y\n"
+    )
+    (tmp_path / "book").mkdir()
+
+    def cell(source: str, *tags: str) -> dict:
+        return {"cell_type": "code", "metadata": {"tags": list(tags)}, "source": [source]}
+
+    cells = [
+        cell("ledger.paper_profile_claims('residual')", "hide-input"),
+        cell("ledger.paper_profile_claims('noniid')", "remove-cell"),
+        cell("ledger.paper_profile_claims('bijective')", "remove-input", "remove-output"),
+        {"cell_type": "markdown", "metadata": {}, "source": "paper_profile_claims('adversarial')"},
+    ]
+    (tmp_path / "book" / "05_x.ipynb").write_text(json.dumps({"cells": cells}))
+    # a notebook outside the table of contents is not a chapter
+    (tmp_path / "book" / "07_z.ipynb").write_text(
+        json.dumps({"cells": [cell("paper_profile_claims('critic-capacity')")]})
+    )
+    assert reproduction_findings.chapter_notebooks(tmp_path) == [tmp_path / "book" / "05_x.ipynb"]
+    assert reproduction_findings.experiments_in_chapters(tmp_path) == {"residual"}
