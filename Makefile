@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PROFILE ?= book
 JOBS ?= 1
 
-.PHONY: all book test lint data bench browser-test clean venv
+.PHONY: all book pdf test lint data bench browser-test clean venv
 
 all: test book
 
@@ -25,6 +25,11 @@ data: $(STAMP)
 
 book: $(STAMP)
 	$(PY) -m mi_tutorial.pipeline --profile $(PROFILE) --jobs $(JOBS)
+
+# PDFs of the built site (after `make book`), printed offline by Debian's chromium; see
+# mi_tutorial/site_pdf.py. PDF_FLAGS=--report-only skips the whole-book PDF.
+pdf: $(STAMP)
+	$(PY) -m mi_tutorial.site_pdf $(PDF_FLAGS)
 
 test: $(STAMP)
 	$(PY) -m ruff check .

@@ -60,7 +60,7 @@ def _layer(module: str) -> str:
     part = module.split(".")[1] if "." in module else ""
     if part in ("training", "runs", "paper", "report"):
         return part
-    if part in ("cli", "pipeline", "__main__"):
+    if part in ("cli", "pipeline", "site_pdf", "__main__"):
         return "app"
     return "maths"
 

@@ -130,3 +130,25 @@ def test_page_renders_offline(browser, relpath):
             assert (SITE / toc_page).resolve() in nav_paths, f"sidebar misses {toc_page}"
     page.close()
     assert not [u for u in external if "mathjax" in u.lower()], "MathJax was requested from the net"
+
+
+def test_pdf_links_resolve_to_pdfs(browser):
+    """`make pdf` linked the report's PDF from the report page and the book's from the front
+    page; each link, as the browser resolves it, is a non-empty PDF file."""
+    from mi_tutorial.pipeline import toc_entries
+    from mi_tutorial.site_pdf import LINK_CLASS, report_entry
+
+    for relpath in (f"{report_entry(toc_entries())}.html", "index.html"):
+        page = browser.new_page()
+        page.goto((SITE / relpath).as_uri(), wait_until="load", timeout=60_000)
+        links = page.eval_on_selector_all(
+            f"article p.{LINK_CLASS} a[href$='.pdf']", "els => els.map(e => e.href)"
+        )
+        page.close()
+        _require(bool(links), f"{relpath} has no PDF link: run `make pdf` after `make book`")
+        for link in links:
+            target = Path(unquote(urlparse(link).path))
+            assert target.is_file(), f"{relpath}: the PDF link {link} leads nowhere"
+            head = target.read_bytes()[:5]
+            assert head == b"%PDF-", f"{relpath}: {target.name} is not a PDF (starts {head!r})"
+            assert target.stat().st_size > 10_000, f"{relpath}: {target.name} is nearly empty"
