@@ -103,8 +103,9 @@ SEEDS = check_seeds_parameter(SEEDS)
 # {cite:p}`poole2019variational`. This baseline depends on all $K$ candidates, not on $x_i$ alone,
 # so {eq}`eq-tuba` cannot be applied to one pair as it stands: the derivation applies it to $x_1$
 # and the whole set $y_{1:K}$, whose MI with $x_1$ equals $I(X; Y)$ only because the other $y_j$
-# are independent of $(x_1, y_1)$ — the i.i.d. assumption whose failure chapter 7 examines. The normaliser averages $K$ terms instead of exponentiating a
-# single critic value, which makes $I_{NCE}$ a low-variance estimator. Its weakness is a hard
+# are independent of $(x_1, y_1)$ — the i.i.d. assumption whose failure chapter 7b examines. The
+# normaliser averages $K$ terms instead of exponentiating a single critic value, which makes
+# $I_{NCE}$ a low-variance estimator. Its weakness is a hard
 # ceiling. The denominator in {eq}`eq-nce` contains the numerator, so
 #
 # $$

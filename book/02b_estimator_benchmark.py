@@ -72,10 +72,8 @@ glue("ch2b_task_steps", BUDGET.task_steps, display=False)
 # {glue:text}`ch2b_steps_per_level` steps per level with {glue:text}`ch2b_n_seeds` seed(s), and the
 # separable critic $f(x, y) = \phi_1(x)^\top\phi_2(y)$ (one hidden layer of 256, embedding 32;
 # Poole et al. use two hidden layers).
-
 #
-# Every step of the loop is one call of the critic on a batch; the whole staircase of one
-# estimator is one config:
+# The whole staircase of one estimator is one config, trained once per seed:
 
 # %%
 staircase_configs = [

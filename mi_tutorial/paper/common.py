@@ -153,7 +153,7 @@ E6 noniid       4 runs × 5,000 steps × ≈4.6 ms                              
 R1 init         2 runs × (3,000 × 4 ms + 7 evals × ≈2 s)  (one is E4's config)        ≈ 0.7 min
 R2 metric       3 runs × (3,000 × ≈4 ms + 7 evals × ≈2 s)                              ≈ 1.3 min
 total                                                                                  ≈ 23.3 min
-plus chapter 2's synthetic estimator benchmark (≈2–3 min), kernel starts and the HTML build.
+plus chapter 2b's synthetic estimator benchmark (≈2–3 min), kernel starts and the HTML build.
 """
 
 
