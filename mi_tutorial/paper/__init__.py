@@ -42,6 +42,9 @@ One module per experiment declares, together, its :class:`Experiment` record, it
 profile (``configs(profile)``), its schedule and seeds per profile, its deviations in words, its
 claims (:class:`~mi_tutorial.paper.claims.Claim`) and the paper's numbers for it; this package
 assembles them into the registry below, and :mod:`mi_tutorial.report` judges the claims.
+
+:mod:`.estimation` is not a study of the paper: it holds the budget of chapter 2b's estimator
+benchmark (after Poole et al., 2019) and the numbers of that paper which the chapter quotes.
 """
 
 from __future__ import annotations
