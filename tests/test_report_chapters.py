@@ -14,20 +14,25 @@ from mi_tutorial.report import estimation, metric_learning
 
 
 def test_variance_trend_reads_every_level_not_the_two_ends():
-    # Ends ×4 apart, but the curve falls twice: the fit and the falls are both reported.
-    text, grows = estimation.variance_trend([2, 4, 6, 8, 10], [1.0, 8.0, 2.0, 16.0, 4.0])
-    assert grows is True and "not at every level" in text and "4–6, 8–10" in text
-    text, grows = estimation.variance_trend([2, 4, 6], [1.0, 3.0, 9.0])
-    assert grows is True and "at every level" in text
+    # Grows steadily though it dips once: holds, and the dip is named.
+    text, verdict = estimation.variance_trend([2, 4, 6, 8, 10], [1.0, 4.0, 3.0, 16.0, 64.0])
+    assert verdict == "holds" and "not at every level" in text and "4–6" in text
+    text, verdict = estimation.variance_trend([2, 4, 6], [1.0, 3.0, 9.0])
+    assert verdict == "holds" and "at every level" in text
+    # The book run's curve: low at 2 nats, then no steady growth. The two ends alone (×141)
+    # would say "grows"; read over every level it only partly does.
+    curve = [0.0582, 8.81, 1.73, 1.51, 8.23]
+    text, verdict = estimation.variance_trend([2, 4, 6, 8, 10], curve)
+    assert verdict == "partly" and "does not grow steadily" in text and "4–6, 6–8" in text
     # A curve that rises then falls back has no trend, although one step up is large.
-    text, grows = estimation.variance_trend([2, 4, 6], [1.0, 50.0, 1.0])
-    assert grows is False and "no clear trend" in text
+    text, verdict = estimation.variance_trend([2, 4, 6], [1.0, 50.0, 1.0])
+    assert verdict == "does not hold" and "no clear trend" in text
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, 1e9])
 def test_variance_trend_refuses_a_diverged_level(bad):
-    text, grows = estimation.variance_trend([2, 4, 6], [1.0, bad, 4.0])
-    assert grows is None and "diverged at 4" in text
+    text, verdict = estimation.variance_trend([2, 4, 6], [1.0, bad, 4.0])
+    assert verdict is None and "diverged at 4" in text
 
 
 def _task_errors(cubic_nwj: float) -> pd.DataFrame:
@@ -58,8 +63,9 @@ def test_a_diverged_estimate_is_named_not_reported_as_a_shift():
 def test_literature_table_does_not_judge_a_diverged_reading():
     verdicts = {key: ("x", True) for key, _, _ in bench.LITERATURE}
     verdicts["nwj_variance"] = ("diverged", None)
+    verdicts["invariance"] = ("x", "partly")
     table = estimation.literature_table(verdicts, "book").data
-    assert list(table["verdict"]) == ["holds", "holds", "not judged (diverged)", "holds"]
+    assert list(table["verdict"]) == ["holds", "holds", "not judged (diverged)", "partly"]
 
 
 def test_triplet_is_tested_against_both_infonce_variants():

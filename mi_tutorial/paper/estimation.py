@@ -93,5 +93,7 @@ LITERATURE = (
 FAR_BELOW_NATS = 2.0
 #: "Grows": the fitted end-to-end growth of the NWJ variance exceeds this factor.
 GROWTH_FACTOR = 2.0
+#: "Steadily": a Spearman rank correlation of the variance with the level at least this large.
+STEADY_RANK = 0.7
 #: "Moves": a shift of the estimate larger than this many nats.
 MOVES_NATS = 0.1
