@@ -37,7 +37,7 @@ use_book_style()
 
 # %% tags=["parameters"]
 PROFILE = "book"  # "smoke" | "book" | "paper"
-SEEDS = None  # None = the profile's default seeds
+SEEDS = None  # None: the default seeds of the profile
 USE_CACHE = True  # reuse runs already in the results store
 
 # %% tags=["remove-cell"]
