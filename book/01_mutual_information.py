@@ -86,7 +86,7 @@ generator = torch.Generator().manual_seed(SEED)
 # I(X; Y) = -\frac{d}{2}\,\log\!\left(1 - \rho^2\right).
 # $$ (eq-gauss-mi)
 #
-# This is the ground truth of the estimator benchmarks in chapter 2 {cite:p}`poole2019variational`.
+# This is the ground truth of the estimator benchmarks in chapter 2b {cite:p}`poole2019variational`.
 # The library implements it, and its inverse $\rho(I) = \sqrt{1 - e^{-2I/d}}$:
 #
 # ```{literalinclude} ../mi_tutorial/synthetic.py
@@ -250,8 +250,8 @@ plt.show()
 # The estimators used by the methods we study run into this wall in a very visible way: InfoNCE,
 # computed on a batch of $K$ pairs, can never report more than $\log K$ (chapter 2). With the
 # paper's batch of 128 that is {glue:text}`ch1_log128:.2f` nats. The true MI between the two halves
-# of an MNIST digit is only known to be finite (footnote 6 of the paper): nobody knows how far above
-# the ceiling it lies, and a bound capped at $\log K$ cannot tell us. {numref}`fig-samples` shows
+# of an MNIST digit is only known to be finite (footnote 6 of the paper): whether it lies above the
+# ceiling, and by how much, is not known, and a bound capped at $\log K$ could not tell us. {numref}`fig-samples` shows
 # how fast the required sample size grows.
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Order of the sample size needed before a distribution-free lower bound can certify $I$ nats ($N \\approx e^{I}$). Dotted: batch sizes 128 and 512 used in the paper, whose InfoNCE ceilings are $\\log 128 \\approx 4.85$ and $\\log 512 \\approx 6.24$ nats.", "name": "fig-samples"}}

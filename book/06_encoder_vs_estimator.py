@@ -532,7 +532,7 @@ if not e5_paper.empty:
 # $\mathbb{E}|\hat I - t| = s\sqrt{2/\pi} \approx 0.8\,s$. So the objective cannot reach 0 unless the
 # batch estimate has no variance, and minimising it pushes towards encoders and critics with a
 # *less variable* bound as well as towards the target. For $I_{NCE}$ the batch variance is small
-# and the two readings nearly coincide; for $I_{NWJ}$ the variance is large (chapter 2), so
+# and the two readings nearly coincide; for $I_{NWJ}$ the variance is large (chapter 2b), so
 # "$L_t \approx 0$" on test batches means both the mean is near $t$ and the spread is small, and a
 # residual $L_t$ of a few tenths can be pure variance around a mean that is on target.
 # :::
@@ -554,7 +554,7 @@ if not e5_paper.empty:
 # statistics of the two views are computed from the *same* $K$ images, which is shared information
 # that has nothing to do with an individual image. The critic can exploit it to pick out positives
 # (e.g. via how each example deviates from the shared batch statistics), inflating the bound — the
-# same failure as the non-i.i.d. negatives of chapter 7, where the bound stops being a bound.
+# same failure as the non-i.i.d. negatives of chapter 7b, where the bound stops being a bound.
 # Layer normalisation normalises each example on its own and has no such channel.
 # :::
 #

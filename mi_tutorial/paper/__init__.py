@@ -16,8 +16,8 @@ initialisation              R1    (none)          ours: Glorot-uniform vs PyTorc
 metric-learning             R2    (none)          ours: InfoNCE vs K-pair (shared encoder) vs triplet loss
 ==========================  ====  ==============  ============================================================
 
-E1–E8 are the paper's; R1 is a finding of this reproduction and R2 an experiment the paper argues
-for (§4) but does not run (neither is in the paper). E7 and E8 need CIFAR-10, which cannot be
+E1–E8 are the paper's; R1 is a finding of this reproduction and R2 an experiment that the derivation of
+§4 suggests but the paper does not run (neither is in the paper). E7 and E8 need CIFAR-10, which cannot be
 downloaded on the machines that build the book: :func:`experiment_ids` leaves them out unless asked
 (``include_cifar10=True``), so the book never runs them; ``mi-tutorial run`` and ``mi-tutorial
 list`` know them.
@@ -42,6 +42,9 @@ One module per experiment declares, together, its :class:`Experiment` record, it
 profile (``configs(profile)``), its schedule and seeds per profile, its deviations in words, its
 claims (:class:`~mi_tutorial.paper.claims.Claim`) and the paper's numbers for it; this package
 assembles them into the registry below, and :mod:`mi_tutorial.report` judges the claims.
+
+:mod:`.estimation` is not a study of the paper: it holds the budget of chapter 2b's estimator
+benchmark (after Poole et al., 2019) and the numbers of that paper which the chapter quotes.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""R2 (ours; argued in §4 but not run in the paper): InfoNCE vs K-pair vs triplet loss.
+"""R2 (ours; suggested by the derivation of §4, not run in the paper): InfoNCE vs K-pair vs triplet loss.
 
 Claim 13 of the ledger, the identity between I_NCE and the multi-class K-pair loss that makes
 variant (b) Sohn's loss, is checked here by computation; it needs no runs.
@@ -20,7 +20,7 @@ EXPERIMENT = Experiment(
     "R2",
     "(none; ours)",
     "Metric-learning objectives",
-    "Argued in §4 but not run in the paper: E4's MLP encoder trained with InfoNCE + "
+    "Suggested by the derivation of §4, not run in the paper: E4's MLP encoder trained with InfoNCE + "
     "bilinear critic (separate encoders), InfoNCE with a shared encoder and inner-product "
     "critic (= Sohn's multi-class K-pair loss), and a triplet loss with one negative per "
     "anchor; linear-probe accuracy at equal steps.",

@@ -105,4 +105,19 @@ PAPER_POINTS = (
     ("bound", {"iid": True, "estimator": "nwj"}, ((2000, 0.02), (20000, 0.02))),
 )
 
+#: Fig. 4c's final values as chapter 7b compares them: (estimator, i.i.d.?) -> (value read off
+#: the figure, its source). Read at ±0.1 nats precision (spec/paper.md E6 [Fig]).
+FIG_4C_FINAL: dict[tuple[str, bool], tuple[float, str]] = {
+    ("infonce", False): (0.18, "Fig. 4c [Fig]: ≈0.17–0.20"),
+    ("nwj", False): (0.10, "Fig. 4c [Fig]: ≈0.08–0.11"),
+    ("infonce", True): (0.02, "Fig. 4c [Fig]: ≈0.02, ≤ true MI"),
+    ("nwj", True): (0.02, "Fig. 4c [Fig]: ≈0.02, ≤ true MI"),
+}
+#: |ours − paper| called a match: well inside the ±0.1 nats of reading the plot.
+FIG_4C_TOLERANCE = 0.05
+#: The true MI of one pair that App. E derives [D], for comparison with our closed form.
+PAPER_TRUE_MI = 0.0204
+#: The paper smooths Fig. 4c with a Gaussian filter of this many steps.
+FIG_4C_SMOOTHING = 100.0
+
 STUDY = Study(EXPERIMENT, configs, SCHEDULE, SEEDS, {}, CLAIMS, PAPER_POINTS)
