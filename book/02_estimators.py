@@ -581,7 +581,7 @@ pivot.style.format("{:.2f}")
 # shift of {glue:text}`ch2_shift:+.2f` nats caused by nothing but a change of coordinates. An
 # estimate is a property of the estimator, the critic family *and* the parametrisation of the data,
 # not of the MI alone — the observation at the heart of the paper's §3.1, where an invertible
-# encoder changes the bound while the MI stays fixed (chapter 4).
+# encoder changes the bound while the MI stays fixed (chapter 4a).
 #
 # The shifts from Gaussian to cubed pair at this level, per estimator (separable critic), are:
 # {glue:text}`ch2_shifts` nats. Heavy tails hurt the estimators that exponentiate single critic
