@@ -25,6 +25,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from .. import paper
 from ..estimators import PAPER_ESTIMATOR_NAMES
@@ -234,5 +235,8 @@ def plot_against_paper(
     if any(paper_where for paper_where, _ in points):
         ax.plot([], [], "x", color="0.3", ms=7, mew=2, label="paper (crosses)")
     ax.set(xlabel="training step", ylabel=ylabel or QUANTITIES.get(metric, metric))
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda step, _: f"{step / 1000:g}k" if step else "0")
+    )
     ax.legend(fontsize=7)
     return ax
