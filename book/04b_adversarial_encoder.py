@@ -116,7 +116,7 @@ glue("ch4_invertible_error", paper.INVERTIBLE_ERROR, display=False)
 # %% [markdown]
 # ## What we observe vs the paper
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "An invertible RealNVP encoder trained so that a linear classifier on its codes predicts uniformly, one line per setting (the sentence below names the runs shown). Left: test accuracy of a separately fitted linear probe on the frozen codes; grey crosses: the paper's single run (Fig. 1c). Middle: test accuracy of the classifier trained against the encoder. Right: the largest reconstruction error $\\max|g^{-1}(g(x)) - x|$ over a test batch (log scale; a gap is an error that is not a number); dotted: the threshold above which we no longer count the encoder as invertible.", "name": "fig-ch4-adversarial"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "An invertible RealNVP encoder trained so that a linear classifier on its codes predicts uniformly, one line per setting (the sentence below names the runs shown). Left: test accuracy of a separately fitted linear probe on the frozen codes; grey crosses: the paper's single run (Fig. 1c). Middle: test accuracy of the classifier trained against the encoder. Right: the largest reconstruction error $\\max|g^{-1}(g(x)) - x|$ over a test batch (log scale; a triangle at the top marks an evaluation where it is not a finite number); dotted: the threshold above which we no longer count the encoder as invertible.", "name": "fig-ch4-adversarial"}}
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
 against_paper.plot_against_paper(shown, "adversarial", "accuracy", axes[0], by="setting")
 against_paper.plot_against_paper(

@@ -201,7 +201,8 @@ def plot_against_paper(
 ) -> plt.Axes:
     """Our curve(s) of ``metric`` (mean ± 1 SD over seeds; the median for ``logcond``) with the
     paper's read-off values as crosses of the same colour (grey for a paper curve that applies to
-    every group). For ``bound`` the solid line is our training-batch bound, the one the paper's
+    every group); a triangle at the top marks an evaluation whose value is not a finite number
+    (never averaged in). For ``bound`` the solid line is our training-batch bound, the one the paper's
     values compare with, and the dashed line of the same colour our held-out test bound."""
     points = paper.paper_points(experiment, metric)
     keys = sorted({k for where, _ in points for k in where})
@@ -219,7 +220,20 @@ def plot_against_paper(
             mean = curve(runs, shown)
             if mean.empty:
                 continue
-            ax.plot(mean.index, mean.to_numpy(), style, color=color, lw=1.3, label=label + suffix)
+            ax.plot(
+                mean.index,
+                mean.to_numpy(),
+                style,
+                color=color,
+                lw=1.3,
+                marker="o",
+                ms=2.5,
+                label=label + suffix,
+            )
+            broken = mean.index[~np.isfinite(mean.to_numpy())]
+            if len(broken) and shown != "logcond":  # not a number: a triangle at the top
+                top = ax.get_xaxis_transform()
+                ax.plot(broken, [0.97] * len(broken), "v", color=color, ms=5, transform=top)
             if shown != "logcond":
                 per_seed = runs[runs["metric"] == shown].groupby(["step", "seed"])["value"].mean()
                 sd = per_seed.groupby("step").std().reindex(mean.index).fillna(0.0)
