@@ -104,3 +104,14 @@ def test_claim_sentences_state_each_verdict():
     text = against_paper.claim_sentences(table)
     assert "Claim 1a (s): **reproduced**, ours +0.033 over 1 seed(s); gain." in text
     assert "Claim 1b (t): not run yet." in text
+
+
+def test_claim_sentences_name_an_earlier_version_of_the_runs_once():
+    rows = [
+        {"claim": c, "statement": "s", "ours": "+0.1", "seeds": 1, "verdict": "partially",
+         "what ours measures": f"note {c}; runs of the first version"}
+        for c in ("1a", "1b")
+    ]  # fmt: skip
+    text = against_paper.claim_sentences(pd.DataFrame(rows))
+    assert text.count("runs of the first version") == 1
+    assert "; note 1a." in text and text.endswith("(All are runs of the first version.)")

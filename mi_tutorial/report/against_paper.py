@@ -71,16 +71,23 @@ def shown_records(
 def claim_sentences(table: pd.DataFrame) -> str:
     """The rows of a ledger table (:func:`mi_tutorial.report.ledger.paper_profile_claims`) as
     sentences: each claim's statement, verdict, our value and the outcome's note."""
-    sentences = []
-    for row in table.to_dict("records"):
+    sentences, rows = [], table.to_dict("records")
+    marker = "runs of "  # the ledger's label of an earlier version's runs, said once below
+    notes = [str(row["what ours measures"] or "") for row in rows]
+    variants = {note[note.index(marker) :] for note in notes if marker in note}
+    variant = variants.pop() if len(variants) == 1 else None
+    for row, note in zip(rows, notes, strict=True):
         if row["verdict"] == "not run":
             sentences.append(f"Claim {row['claim']} ({row['statement']}): not run yet.")
             continue
-        note = f"; {row['what ours measures']}" if row["what ours measures"] else ""
+        note = note.replace(variant, "").rstrip("; ") if variant else note
+        note = f"; {note}" if note else ""
         sentences.append(
             f"Claim {row['claim']} ({row['statement']}): **{row['verdict']}**, ours "
             f"{row['ours']} over {row['seeds']} seed(s){note}."
         )
+    if variant:
+        sentences.append(f"(All are {variant}.)")
     return " ".join(sentences)
 
 
