@@ -111,7 +111,6 @@ e2 = e2.assign(setting=paper.adversarial_settings(e2))
 shown, shown_label = against_paper.shown_records("adversarial", e2)
 shown = shown.assign(setting=paper.adversarial_settings(shown))
 glue("ch4_e2_shown", shown_label, display=False)
-glue("ch4_invertible_error", paper.INVERTIBLE_ERROR, display=False)
 
 # %% [markdown]
 # ## What we observe vs the paper
