@@ -150,7 +150,7 @@ plt.show()
 # This is why MI is attractive for representation learning — it does not care how information is
 # encoded — and also, as the paper stresses, why it cannot be the whole story: an encoder that merely
 # scrambles its input invertibly keeps *all* the information and may still be useless to a linear
-# classifier (chapter 4).
+# classifier (chapters 4a and 4b).
 #
 # The true MI does not move under such maps, but **estimates** computed from samples do. As a first
 # taste, take a naive plug-in estimate (bin the samples on a 30 × 30 grid and apply

@@ -166,7 +166,7 @@ report.task_display(task_errors)
 # {glue:text}`ch2b_mid:.0f` nats, {glue:text}`ch2b_shift_sentence`. An estimate is a property of the
 # estimator, the critic family *and* the parametrisation of the data, not of the MI alone — the
 # observation at the heart of the paper's §3.1, where an invertible encoder changes the bound
-# while the MI stays fixed (chapter 4).
+# while the MI stays fixed (chapter 4a).
 #
 # The shifts from Gaussian to cubed pair at this level, per estimator (separable critic), are:
 # {glue:text}`ch2b_shifts` nats. Heavy tails hurt the estimators that exponentiate single critic

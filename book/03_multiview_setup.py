@@ -227,7 +227,7 @@ sizes.style.hide(axis="index").format({"parameters (ours)": "{:,}"})
 # ## Reference points: the probe on raw pixels
 #
 # The simplest "encoder" is the identity. A linear probe on the raw top-half pixels gives the
-# baseline that every learned representation must beat. The residual-MLP experiment (chapter 4)
+# baseline that every learned representation must beat. The residual-MLP experiment (chapter 4c)
 # adds the *same* Gaussian noise vector, $\sigma = 0.05$, to both halves at every step, so its
 # baseline is the probe on noisy top halves (fresh noise for training and test features).
 
@@ -414,7 +414,7 @@ comparison.style.hide(axis="index").format({"paper": "{:.3f}"})
 # $I(X; (U, V)) = I(X; U) + I(X; V \mid U) \ge I(X; U)$, because conditional MI is non-negative.
 # Combining, $I(U; V) \le I(X; (U, V))$. The function assumption is used in (i): if the views were
 # *noisy* functions of $X$ — e.g. random crops drawn independently for each view, or the coupled
-# noise of chapter 4's experiment 3 — then $U$ would not be determined by $X$, and the chain holds
+# noise of chapter 4c's experiment 3 — then $U$ would not be determined by $X$, and the chain holds
 # only with the noise included in what we call $X$.
 # :::
 #

@@ -150,7 +150,7 @@ plt.show()
 # climbs to {glue:text}`ch3b_last` nats after {glue:text}`ch3b_steps` steps, below the ceiling
 # $\log K =$ {glue:text}`ch3b_logk` ({numref}`fig-scratch-curve`). The linear probe on $g_1$'s codes
 # reaches {glue:text}`ch3b_acc`, {glue:text}`ch3b_acc_vs_pixels` the {glue:text}`ch3b_pixels` of a
-# probe on the raw top-half pixels. These are short runs; chapters 4–7 train for thousands of steps.
+# probe on the raw top-half pixels. These are short runs; chapters 4a–7 train for thousands of steps.
 #
 # ## The library computes the same numbers
 #

@@ -339,7 +339,7 @@ for key, value in ml_facts.items():
 # :class: dropdown
 #
 # The ceiling rises from $\log 32 \approx 3.47$ to $\log 512 \approx 6.24$ nats, and since the
-# bound saturates near its ceiling within a few thousand steps on MNIST (chapters 4–5), the
+# bound saturates near its ceiling within a few thousand steps on MNIST (chapters 4a–5), the
 # reported value mostly tracks $\log K$. The gradient, however, is not the value: with more
 # negatives each anchor is contrasted with more (and, by chance, harder) candidates, which changes
 # what the encoder is pushed to separate. Whether that helps the linear probe is an empirical

@@ -16,8 +16,8 @@
 # {cite:t}`tschannen2020mutual` end with two open directions. First, a notion of information that
 # accounts for what an observer can *compute* — they point to the "usable information" of
 # {cite:t}`xu2020theory`. Second, a look past the evaluation protocol, whose linear probe decides
-# every accuracy in chapters 4–7. This chapter makes both concrete with the representations the
-# earlier chapters trained: the bijective encoders of E1 and E2 (chapter 4), whose mutual
+# every accuracy in chapters 4a–7. This chapter makes both concrete with the representations the
+# earlier chapters trained: the bijective encoders of E1 and E2 (chapters 4a and 4b), whose mutual
 # information with the input — and hence with the label — cannot change, and the MLP encoders of
 # E4 (chapter 5), trained with critics of different capacity. We measure the predictive
 # V-information of each representation, probe it with a non-linear classifier as well as the
@@ -71,7 +71,7 @@ def fmt(value: float) -> str:
 # %% [markdown]
 # ## The representations
 #
-# We reuse the runs of chapters 4 and 5 at the `book` profile (seed 0 of each configuration),
+# We reuse the runs of chapters 4a, 4b and 5 at the `book` profile (seed 0 of each configuration),
 # whose trained encoders the results store keeps next to their records; if they are missing they
 # are trained here first. The table lists each representation $z = g_1(x^{(1)})$ with the
 # linear-probe accuracy recorded at the end of its run. "Pixels" is the top half itself, the
@@ -245,7 +245,7 @@ plt.close(fig)
 # {glue:text}`ch8_h_y:.3f` nats of label entropy. The bijective encoders of E1 and E2, which
 # hold *all* of the pixels' information as long as they are invertible — by construction in exact
 # arithmetic, though the E2 run in the official notebook's setting (affine couplings) has an
-# inverse that breaks numerically (chapter 4), so for it this holds only on paper — range from
+# inverse that breaks numerically (chapter 4b), so for it this holds only on paper — range from
 # {glue:text}`ch8_iv_bij_min:.3f` ({glue:text}`ch8_iv_bij_min_name`) to
 # {glue:text}`ch8_iv_bij_max:.3f` nats: Shannon MI cannot tell these representations apart,
 # V-information can. Among the E4 encoders, which are not invertible and are trained from
@@ -255,7 +255,7 @@ plt.close(fig)
 # {glue:text}`ch8_spearman:.2f`: a log-loss-based quantity and an accuracy need not order
 # representations identically, but they measure the same thing — what a linear reader can get
 # out of $z$. This is the sense in which the paper's results are about *usable* information: for
-# the bijective encoders of chapter 4 the quantity that changed along the curves is
+# the bijective encoders of chapters 4a and 4b the quantity that changed along the curves is
 # $I_{\mathcal V}$, not $I$. Chapter 5's MLP encoders are not invertible, so there $I$ may have
 # changed as well; we cannot measure it, and only $I_{\mathcal V}$ is reported here.
 
@@ -522,7 +522,7 @@ glue(
 # under the converged one; the bilinear critics' lead over the concat critics (chapter 5's
 # headline) is {glue:text}`ch8_concat_gap_paper:.3f` with the protocol's probe and
 # {glue:text}`ch8_concat_gap_converged:.3f` with the converged one — it
-# {glue:text}`ch8_concat_verdict`. The same holds for chapter 4's bijective encoders, measured
+# {glue:text}`ch8_concat_verdict`. The same holds for chapters 4a and 4b's bijective encoders, measured
 # against the pixels: {glue:text}`ch8_bij_worst` is {glue:text}`ch8_bij_worst_paper:+.3f` under
 # the protocol's probe and {glue:text}`ch8_bij_worst_conv:+.3f` under the converged one;
 # {glue:text}`ch8_bij_best` is {glue:text}`ch8_bij_best_paper:+.3f` and
@@ -536,7 +536,7 @@ glue(
 # ## Summary
 #
 # - Shannon MI is blind to how information is encoded; linear V-information is not. The bijective
-#   encoders of chapter 4 all hold the pixels' label information, but offer a linear reader
+#   encoders of chapters 4a and 4b all hold the pixels' label information, but offer a linear reader
 #   between {glue:text}`ch8_iv_bij_min:.3f` and {glue:text}`ch8_iv_bij_max:.3f` nats of it
 #   (pixels: {glue:text}`ch8_iv_pixels:.3f`).
 # - Linear V-information and linear accuracy order the representations with a rank correlation

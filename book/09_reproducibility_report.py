@@ -241,7 +241,7 @@ deviations.style.hide(axis="index")
 #   encoder; shift-only couplings as in experiment 1) and, beside it, the official notebook's
 #   learning rates (1e-3 / 1e-5) with the paper's couplings and the notebook exactly (those
 #   learning rates and affine couplings); claims 4a–4c judge each. In one paragraph, generated
-#   from the committed runs (the wording chapter 4 uses too): {glue:md}`report_e2_finding`
+#   from the committed runs (the wording chapter 4b uses too): {glue:md}`report_e2_finding`
 # - **The linear probe** is the notebook's (min-max scaling, SAGA, tol 0.1, C = 10), fitted on all
 #   60,000 training images; the `multi_class` argument no longer exists in current scikit-learn,
 #   whose default for this solver is the same multinomial model.

@@ -128,10 +128,11 @@ def build_html(strict: bool = True) -> None:
 
 
 #: Chapters that read what other chapters leave behind run after them: chapter 8 loads the
-#: encoders that chapters 4 and 5 store, and the appendix pages read the execution log.
+#: encoders that chapters 4a (E1), 4b (E2) and 5 (E4) store, and the appendix pages read the
+#: execution log.
 #: Keys and values are prefixes of chapter names; ``"*"`` means every other chapter.
 RUNS_AFTER: dict[str, tuple[str, ...]] = {
-    "08_": ("04_", "05_"),
+    "08_": ("04a_", "04b_", "05_"),
     "90_": ("*",),
     "91_": ("*",),
 }

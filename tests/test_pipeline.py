@@ -72,12 +72,13 @@ def test_pipeline_cli_reports_unknown_chapter_with_exit_code(capsys):
     assert "no chapter matches" in capsys.readouterr().err
 
 
-def test_dependencies_put_chapter_8_after_4_and_5_and_the_appendix_last():
-    stems = ["01_a", "04_b", "05_c", "08_beyond_mi", "09_r", "90_compute", "91_environment"]
+def test_dependencies_put_chapter_8_after_4a_4b_and_5_and_the_appendix_last():
+    stems = ["01_a", "04a_b", "04b_b", "04c_b", "05_c", "08_beyond_mi", "09_r", "90_compute"]
+    stems += ["91_environment"]
     deps = pipeline.dependencies(stems)
-    assert deps["08_beyond_mi"] == {"04_b", "05_c"}
-    assert deps["01_a"] == deps["09_r"] == set()
-    everything_else = {"01_a", "04_b", "05_c", "08_beyond_mi", "09_r"}
+    assert deps["08_beyond_mi"] == {"04a_b", "04b_b", "05_c"}  # E1, E2, E4 encoders; not E3's
+    assert deps["01_a"] == deps["09_r"] == deps["04c_b"] == set()
+    everything_else = {"01_a", "04a_b", "04b_b", "04c_b", "05_c", "08_beyond_mi", "09_r"}
     assert deps["90_compute"] == deps["91_environment"] == everything_else  # not each other
 
 
@@ -94,24 +95,24 @@ def test_parallel_execution_respects_dependencies_and_logs_every_chapter(
     def fake_execute(source, parameters, timeout=None):
         with lock:
             events.append(("start", source.stem))
-        time.sleep(0.05 if source.stem != "04_b" else 0.2)
+        time.sleep(0.05 if source.stem != "04a_b" else 0.2)
         with lock:
             events.append(("end", source.stem))
         return 1.0
 
     monkeypatch.setattr(pipeline, "execute_chapter", fake_execute)
     monkeypatch.setattr(pipeline, "EXECUTION_LOG", tmp_path / "execution.json")
-    stems = ["01_a", "04_b", "05_c", "08_beyond_mi", "91_environment"]
+    stems = ["01_a", "04a_b", "05_c", "08_beyond_mi", "91_environment"]
     sources = [tmp_path / f"{s}.py" for s in stems]
     log: dict = {}
     previous = {
-        "04_b": {"seconds": 61.0, "parameters": {"PROFILE": "smoke"}},
+        "04a_b": {"seconds": 61.0, "parameters": {"PROFILE": "smoke"}},
         "05_c": {"seconds": 900.0, "parameters": {"PROFILE": "book"}},  # another profile: unused
     }
     pipeline.execute_chapters(sources, "smoke", None, 2, log, previous)
     order = list(events)
     assert set(log) == set(stems)
-    assert order.index(("start", "08_beyond_mi")) > order.index(("end", "04_b"))
+    assert order.index(("start", "08_beyond_mi")) > order.index(("end", "04a_b"))
     assert order.index(("start", "91_environment")) > order.index(("end", "08_beyond_mi"))
     assert sum(1 for kind, _ in order[:2] if kind == "start") == 2  # two ran at once
     assert "about 1 min 01 s left" in capsys.readouterr().out  # not the book build's 900 s

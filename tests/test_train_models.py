@@ -1,4 +1,4 @@
-"""Tests for chapter 4's additions to the training loop: ``train_multiview(..., models=...)``
+"""Tests for chapter 4a/4b's additions to the training loop: ``train_multiview(..., models=...)``
 returns the trained modules (used to check RealNVP's inverse on real data), and E3's Jacobian
 log-condition records (computed with the scipy SVD backend)."""
 

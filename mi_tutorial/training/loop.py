@@ -91,7 +91,7 @@ BOUND_METRICS = ("bound", "train_bound", "training-batch bound")
 #: L_t = |bound - t|: as far from t as the bounds above may be.
 DISTANCE_METRICS = ("objective",)
 #: Diagnostics recorded as they are: E2's reconstruction error max|g^-1(g(x)) - x| is inf or NaN
-#: exactly when an affine RealNVP's inverse breaks down numerically, which is a finding (chapter 4,
+#: exactly when an affine RealNVP's inverse breaks down numerically, which is a finding (chapter 4b,
 #: claim 4c), not a divergence of training.
 DIAGNOSTIC_METRICS = ("reconstruction_error",)
 #: Metrics holding an accuracy, which must lie in [0, 1].
