@@ -246,14 +246,16 @@ def _adversarial(
 def test_adversarial_claims_are_judged_per_setting():
     """4a: paper lr + shift-only; 4b: notebook lr + shift-only; 4c: notebook lr + affine."""
     paper = _adversarial(1e-4, 1e-6, True, 0.855)
-    notebook_lr = _adversarial(1e-3, 1e-5, True, 0.80, adversary_late=0.47)
+    notebook_lr = _adversarial(1e-3, 1e-5, True, 0.72, adversary_late=0.47)
     notebook = _adversarial(1e-3, 1e-5, False, 0.45)
     table = _verdicts(pd.DataFrame(paper + notebook_lr + notebook))
     assert table.loc[["4a", "4b", "4c"], "verdict"].tolist() == [
-        "not reproduced",
-        "partially",
+        "not reproduced",  # a 0.5-point drop
+        "partially",  # 14 points: present, short of the paper's 25
         "reproduced",
     ]
+    small = _verdicts(pd.DataFrame(_adversarial(1e-3, 1e-5, True, 0.80))).loc["4b"]
+    assert small["verdict"] == "not reproduced"  # 6 points is not Fig. 1c's collapse
     assert table.loc[["4a", "4b", "4c"], "seeds"].tolist() == [1, 1, 1]
     assert "classifier's own accuracy falls to 0.47" in table.loc["4b", "what ours measures"]
     assert "affine couplings" in table.loc["4c", "what ours measures"]
@@ -261,8 +263,8 @@ def test_adversarial_claims_are_judged_per_setting():
     for broken in (float("nan"), 1e30):
         notebook = _adversarial(1e-3, 1e-5, False, 0.45, reconstruction=broken)
         row = _verdicts(pd.DataFrame(notebook)).loc["4c"]
-        assert row["verdict"] == "partially"
-        assert "not numerically invertible" in row["what ours measures"]
+        assert row["verdict"] == "not reproduced"  # before step 800 it fell 0.2 points
+        assert "not numerically invertible from step 800" in row["what ours measures"]
     notebook = _adversarial(1e-3, 1e-5, False, 0.45, reconstruction=2e-4)  # still invertible
     assert _verdicts(pd.DataFrame(notebook)).loc["4c", "verdict"] == "reproduced"
     # one setting run, the others not: the missing ones count no seeds

@@ -145,34 +145,45 @@ def first_1k(records: pd.DataFrame, setting: str, metric: str) -> pd.DataFrame:
     return rows[rows["step"] <= 1000]
 
 
+#: A drop of more than this while the encoder is still invertible counts as ``partially``:
+#: a collapse clearly present (ten times the probe's seed-to-seed spread of about a point) but
+#: short of the 25-point threshold read off Fig. 1c (0.86 → 0.45).
+PARTIAL_DROP = 0.10
+
+
 def collapse(setting: str) -> Check:
     """Claim 4: the probe's drop from step 0 within 1k encoder steps, for one E2 setting
-    (:data:`ADVERSARIAL_SETTINGS`). The paper's point is a bad encoder *at maximal MI*, so a drop
-    while the encoder is no longer numerically invertible (reconstruction error above
-    :data:`INVERTIBLE_ERROR` at those steps) counts as ``partially`` at best. The note adds the
-    lowest accuracy of the classifier trained *against* the encoder."""
+    (:data:`ADVERSARIAL_SETTINGS`), counted only at evaluations where the encoder is still
+    numerically invertible (reconstruction error at most :data:`INVERTIBLE_ERROR`): the paper's
+    point is a poor encoder *at maximal MI*, the same reading as :func:`finding`. A larger drop
+    after the inverse broke down is named in the note, as is the lowest accuracy of the
+    classifier trained *against* the encoder."""
 
     def check(records: pd.DataFrame, baselines: dict) -> Outcome:
         rows = first_1k(records, setting, "accuracy")
         if rows.empty:
             return NOT_RUN
-        drop = per_seed(rows, "first") - rows.groupby("seed")["value"].min()
-        verdict = grade(drop.mean(), 0.25, 0.02)
-        note = f"drop from step 0 within 1k steps ({ADVERSARIAL_SETTINGS[setting].describe()})"
+        errors = first_1k(records, setting, "reconstruction_error")
+        until = invertible_until(errors) if not errors.empty else math.inf
+        start = per_seed(rows, "first")
+        drop = start - rows[rows["step"] < until].groupby("seed")["value"].min()
+        verdict = grade(drop.mean(), 0.25, PARTIAL_DROP)
+        note = (
+            f"drop from step 0 within 1k steps while the encoder is invertible "
+            f"({ADVERSARIAL_SETTINGS[setting].describe()})"
+        )
         adversary = first_1k(records, setting, "classifier_accuracy")
         adversary = adversary[adversary["step"] > 0]
         if not adversary.empty:
             lowest = adversary.groupby("seed")["value"].min().mean()
             note += f"; the jointly trained classifier's own accuracy falls to {lowest:.2f}"
-        worst = worst_reconstruction_error(
-            first_1k(records, setting, "reconstruction_error")["value"]
-        )
-        if worst > INVERTIBLE_ERROR:  # False when not recorded (NaN)
+        if until <= 1000:
+            after = (start - rows.groupby("seed")["value"].min()).mean()
             note += (
-                f"; but the encoder is not numerically invertible by then (reconstruction error "
-                f"{worst:.1e}): not at maximal MI"
+                f"; the encoder is not numerically invertible from step {until:,.0f} "
+                f"(reconstruction error {worst_reconstruction_error(errors['value']):.1e}), after "
+                f"which the accuracy drops {after:.3f} in all: not at maximal MI"
             )
-            verdict = "partially" if verdict == "reproduced" else verdict
         return Outcome(tuple(drop), verdict, note, seeds=len(drop))
 
     return check
