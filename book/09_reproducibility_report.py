@@ -23,14 +23,15 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
-from matplotlib.ticker import FuncFormatter
 from myst_nb import glue
 
 from mi_tutorial import paper
-from mi_tutorial.report import ledger
+from mi_tutorial.report import against_paper, ledger
 from mi_tutorial.report.coverage import coverage
+from mi_tutorial.report.metric_learning import plot_noniid
 from mi_tutorial.report.plotting import use_book_style
 from mi_tutorial.runs import ResultsStore
+from mi_tutorial.synthetic import noniid_true_mi
 
 use_book_style()
 pd.set_option("display.max_colwidth", 80)
@@ -122,79 +123,36 @@ glue("report_profile", PROFILE, display=False)
 # ## Our curves against the paper's
 #
 # Each panel shows our runs (lines, mean ± 1 SD over seeds) and the values read off the paper's
-# figures (markers, same colour for the same configuration). Where paper-profile runs are
+# figures (crosses, same colour for the same configuration). Where paper-profile runs are
 # committed (next section) the panel shows them; otherwise it shows this build's runs, whose
 # curves stop where the build's budget stops while the paper's continue to 20,000 steps. Each
 # panel's title names the profile and the number of seeds per configuration (a range while some
 # configurations have fewer runs committed than others).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Our training curves (lines; the paper profile where its runs are committed, else this build's profile, as each panel's title says) against values read off the paper's figures (markers) for every experiment. Accuracy is the paper's linear probe on the test set; for the non-i.i.d. experiment the training-batch bound is smoothed as in the paper. The dashed line in the last panel is the true MI, 0.0204 nats.", "name": "fig-report-curves"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Our training curves (lines, mean ± 1 SD over seeds; the paper profile where its runs are committed, else this build's profile, as each panel's title says) against values read off the paper's figures (crosses) for every experiment. Accuracy is the paper's linear probe on the test set. In the bound panel the solid line is our bound on training batches, the quantity the official notebook reported and the paper plotted, and the dashed line our bound on the held-out test set, a different quantity shown for reference. In the non-i.i.d. panel the training-batch bounds are smoothed as in the paper (solid: shared-latent batches, dashed: i.i.d.) and the dotted line is the true MI of one pair.", "name": "fig-report-curves"}}
 # (experiment, metric, a column named from each run's config rather than stored in its records).
-# Lines are grouped by the configuration keys of the paper's own values, plus that column.
 PANELS = [
     ("bijective", "accuracy", None),
-    ("bijective", "bound", None),
+    ("bijective", "bound", None),  # training-batch bound (the paper's quantity) and held-out
     ("adversarial", "accuracy", "setting"),  # the paper's single run is drawn once, in grey
     ("residual", "accuracy", None),
     ("critic-capacity", "accuracy", None),
     ("encoder-vs-estimator", "accuracy", None),
     ("noniid", "bound", None),
 ]
-DERIVED_COLUMNS = {"setting": paper.adversarial_settings}
-
-
-def label(row: dict, keys: list[str]) -> str:
-    return ", ".join(f"{k}={row[k]}" for k in keys)
-
 
 fig, axes = plt.subplots(4, 2, figsize=(11, 13))
-for ax, (experiment_id, metric, derived) in zip(axes.flat, PANELS, strict=False):
-    # the paper-profile runs where they are committed, else this build's runs
-    on_paper = (paper_records["experiment"] == experiment_id).any() if len(paper_records) else False
-    source, shown = (paper_records, "paper") if on_paper else (records, PROFILE)
-    rows = source[(source["experiment"] == experiment_id) & (source["metric"] == metric)]
-    points = paper.paper_points(experiment_id, metric)
-    keys = sorted({k for where, _ in points for k in where})
-    if derived:
-        rows = rows.assign(**{derived: DERIVED_COLUMNS[derived](rows)})
-        keys = [*keys, derived]
-    groups = rows.groupby(keys, dropna=False) if keys else [((), rows)]
-    for i, (values, group) in enumerate(groups):
-        values = values if isinstance(values, tuple) else (values,)
-        where = dict(zip(keys, values, strict=True))
-        curve = group.groupby(["step", "seed"])["value"].mean().groupby("step")
-        mean, sd = curve.mean(), curve.std().fillna(0.0)
-        if experiment_id == "noniid":
-            from mi_tutorial.report.plotting import smooth
-
-            mean = pd.Series(smooth(mean.to_numpy(), 100.0), index=mean.index)
-        color = f"C{i}"
-        ax.plot(
-            mean.index, mean.to_numpy(), color=color, lw=1.2, label=label(where, keys) or "ours"
-        )
-        if experiment_id != "noniid":
-            ax.fill_between(mean.index, mean - sd, mean + sd, color=color, alpha=0.2, lw=0)
-        for paper_where, pts in points:
-            if paper_where and all(str(paper_where.get(k)) == str(where.get(k)) for k in keys):
-                steps, vals = zip(*pts, strict=True)
-                ax.plot(steps, vals, ls="none", marker="D", ms=4, color=color)
-    for paper_where, pts in points:
-        if not paper_where:  # one paper curve for every configuration
-            steps, vals = zip(*pts, strict=True)
-            ax.plot(steps, vals, ls="none", marker="D", ms=4, color="0.3", label="paper")
+for ax, (experiment_id, metric, by) in zip(axes.flat, PANELS, strict=False):
+    live = records[records["experiment"] == experiment_id]
+    shown, source = against_paper.shown_records(experiment_id, live)
     if experiment_id == "noniid":
-        from mi_tutorial.synthetic import noniid_true_mi
-
-        ax.axhline(noniid_true_mi(), color="0.3", ls="--", lw=1)
-    per_config = rows.groupby("config_key")["seed"].nunique()  # seeds differ while runs are missing
-    low, high = per_config.min(), per_config.max()
-    n_seeds = f"{low}" if low == high else f"{low}–{high}"
-    ax.set(xlabel="training step", ylabel=f"{experiment_id}: {metric}")
-    ax.xaxis.set_major_formatter(
-        FuncFormatter(lambda step, _: f"{step / 1000:g}k" if step else "0")
-    )
-    ax.set_title(f"{shown} profile, {n_seeds} seed{'s' if high != 1 else ''}", fontsize=9)
-    ax.legend(fontsize=7)
+        plot_noniid(shown, noniid_true_mi(), ax=ax)
+        for _where, points in paper.paper_points(experiment_id, metric):
+            ax.plot(*zip(*points, strict=True), "x", color="0.3", ms=7, mew=2)
+    else:
+        shown = shown.assign(setting=paper.adversarial_settings(shown)) if by else shown
+        against_paper.plot_against_paper(shown, experiment_id, metric, ax, by=by)
+    ax.set_title(f"{experiment_id}: {source}", fontsize=9)
 axes.flat[-1].axis("off")
 fig.tight_layout()
 plt.show()

@@ -72,12 +72,13 @@ def test_pipeline_cli_reports_unknown_chapter_with_exit_code(capsys):
     assert "no chapter matches" in capsys.readouterr().err
 
 
-def test_dependencies_put_chapter_8_after_4a_4b_and_5_and_the_appendix_last():
+def test_dependencies_put_chapters_8_and_9_after_the_experiments_and_the_appendix_last():
     stems = ["01_a", "04a_b", "04b_b", "04c_b", "05_c", "08_beyond_mi", "09_r", "90_compute"]
     stems += ["91_environment"]
     deps = pipeline.dependencies(stems)
     assert deps["08_beyond_mi"] == {"04a_b", "04b_b", "05_c"}  # E1, E2, E4 encoders; not E3's
-    assert deps["01_a"] == deps["09_r"] == deps["04c_b"] == set()
+    assert deps["09_r"] == {"04a_b", "04b_b", "04c_b", "05_c"}  # the runs the report reads
+    assert deps["01_a"] == deps["04c_b"] == set()
     everything_else = {"01_a", "04a_b", "04b_b", "04c_b", "05_c", "08_beyond_mi", "09_r"}
     assert deps["90_compute"] == deps["91_environment"] == everything_else  # not each other
 

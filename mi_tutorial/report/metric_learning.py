@@ -157,10 +157,12 @@ def smoothed_bound(noniid: pd.DataFrame, estimator: str, iid: bool, sigma: float
     )
 
 
-def plot_noniid(noniid: pd.DataFrame, true_mi: float) -> plt.Figure:
+def plot_noniid(noniid: pd.DataFrame, true_mi: float, ax: plt.Axes | None = None) -> plt.Figure:
     """Fig. 4c: smoothed I_NCE and I_NWJ with shared-latent (solid) and i.i.d. (dashed) batches,
-    ±1 SD over seeds where there are several, and the true MI of one pair (dotted)."""
-    fig, ax = plt.subplots()
+    ±1 SD over seeds where there are several, and the true MI of one pair (dotted); on ``ax`` if
+    given, else on a new figure."""
+    if ax is None:
+        _, ax = plt.subplots()
     for color, estimator in zip(("C0", "C1"), PAPER_ESTIMATOR_NAMES, strict=True):
         for iid, ls in ((False, "-"), (True, "--")):
             curve = smoothed_bound(noniid, estimator, iid, e6.FIG_4C_SMOOTHING)
@@ -175,7 +177,7 @@ def plot_noniid(noniid: pd.DataFrame, true_mi: float) -> plt.Figure:
     y_top = max(0.3, max(v for v in finite if np.isfinite(v)) + 0.05) if finite else 0.3
     ax.set(xlabel="training step", ylabel="estimate [nats]", ylim=(-0.3, y_top))
     ax.legend(fontsize=8, ncol=2)
-    return fig
+    return ax.figure
 
 
 def fig4c_comparison(
