@@ -107,6 +107,11 @@ def configs(profile: str) -> list[RunConfig]:
     ]
 
 
+#: Claims 7a/7b: "bilinear ≥ separable" holds while the bilinear mean accuracy is at most this far
+#: below the separable one (the paper's two curves end 0.003–0.004 apart, within its seed spread).
+ORDER_TIE = 0.005
+
+
 def critic_ordering(estimator: str, experiment: str = EXPERIMENT.id) -> Check:
     """Claims 7a/7b (and 14a/14b on CIFAR-10): final accuracy bilinear ≥ separable > concat."""
 
@@ -120,7 +125,7 @@ def critic_ordering(estimator: str, experiment: str = EXPERIMENT.id) -> Check:
         if acc is None:
             return NOT_RUN
         margin = acc["separable"] - acc["concat"]
-        ok_sep = acc["bilinear"].mean() >= acc["separable"].mean() - 0.005
+        ok_sep = acc["bilinear"].mean() >= acc["separable"].mean() - ORDER_TIE
         return Outcome(
             tuple(acc["bilinear"] - acc["concat"]),
             both_or_either(margin.mean() > 0, ok_sep),

@@ -15,9 +15,11 @@ import math
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ..encoders import count_parameters, make_encoder
 from ..estimators import PAPER_ESTIMATOR_NAMES
 from ..paper import paper_points
 from ..paper.claims import PAPER_BOUND
+from ..paper.common import ESTIMATOR_PAIR
 from ..paper.encoder_vs_estimator import (
     CONVNET_MIN_GAP,
     ENCODERS,
@@ -26,12 +28,30 @@ from ..paper.encoder_vs_estimator import (
     MATCHED_WITHIN,
     PAPER_ACCURACY,
     PAPER_GAPS,
+    PAPER_PARAMETERS,
     TARGETS,
 )
 from .side_by_side import QUANTITY_LABELS, both_bounds, finite_mean, lines, mark_points, value_text
 
 ENCODER_NAMES = {"mlp": "MLP", "convnet": "ConvNet"}
 TARGET_LABELS = [f"t = {t:g}" for t in TARGETS]
+
+
+def parameter_table(configs, input_dim: int) -> pd.DataFrame:
+    """Parameters of each encoder that ``configs`` build, beside the paper's counts ([T])."""
+    counts = {}
+    for config in configs:
+        if config.encoder not in counts:
+            encoder = make_encoder(
+                config.encoder, input_dim=input_dim, **dict(config.encoder_kwargs)
+            )
+            counts[config.encoder] = count_parameters(encoder)
+    return pd.DataFrame(
+        {
+            "ours": {ENCODER_NAMES[k]: f"{v:,}" for k, v in counts.items()},
+            "paper": {ENCODER_NAMES[k]: v for k, v in PAPER_PARAMETERS.items()},
+        }
+    ).loc[[ENCODER_NAMES[k] for k in counts]]
 
 
 def _labelled(records: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +92,7 @@ def plot_objective(records: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def plot_accuracy(records: pd.DataFrame, pixel: float) -> plt.Figure:
+def plot_accuracy(records: pd.DataFrame, pixel: float | None = None) -> plt.Figure:
     """Linear-probe accuracy per encoder (colour) and target (line style), one panel per
     estimator, with the paper's points (crosses, read off Fig. 4a) and the pixel baseline."""
     estimators = _estimators(records)
@@ -93,7 +113,8 @@ def plot_accuracy(records: pd.DataFrame, pixel: float) -> plt.Figure:
         for where, points in paper_points(EXPERIMENT.id, "accuracy"):
             if where["estimator"] == estimator:
                 mark_points(ax, points, colors[ENCODER_NAMES[where["encoder"]]])
-        ax.axhline(pixel, color="0.3", ls=":", lw=1, label="pixel baseline")
+        if pixel is not None:
+            ax.axhline(pixel, color="0.3", ls=":", lw=1, label="pixel baseline")
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -169,7 +190,7 @@ def matched_text(records: pd.DataFrame) -> str:
     text = (
         f"By step {MATCHED_BY_STEP:,}, {train_ok} of {n} runs have L_t < {MATCHED_WITHIN:g} on "
         f"training batches, the quantity the paper's Fig. 7 shows, and {held_ok} of {n_held} on "
-        "the held-out test set. "
+        f"the held-out test set{_held_out_below(records)}. "
     )
     if train_ok == n and held_ok == n_held:
         return text + "The bounds are matched on both quantities."
@@ -182,6 +203,20 @@ def matched_text(records: pd.DataFrame) -> str:
         "So not every run is matched even in the paper's sense; the accuracy gaps below are "
         "compared at bounds that are close to, but not all at, their targets."
     )
+
+
+def _held_out_below(records: pd.DataFrame) -> str:
+    """ ", where the held-out bound is below the training-batch one in k of n runs" at the last
+    evaluation up to 7k steps (runs with both values finite)."""
+    keys = ["encoder", "estimator", "target", "seed"]
+    at = records[records["step"] <= MATCHED_BY_STEP]
+    at = at[at["step"] == at["step"].max()]
+    wide = at.pivot_table(index=keys, columns="metric", values="value", aggfunc="mean")
+    if not {PAPER_BOUND, "bound"} <= set(wide.columns):
+        return ""
+    both = wide[[PAPER_BOUND, "bound"]].replace([math.inf, -math.inf], math.nan).dropna()
+    below = int((both["bound"] < both[PAPER_BOUND]).sum())
+    return f", where the bound is lower than on training batches in {below} of {len(both)} runs"
 
 
 def gap_text(records: pd.DataFrame) -> str:
@@ -204,3 +239,30 @@ def gap_text(records: pd.DataFrame) -> str:
             f"{100 * CONVNET_MIN_GAP:g} points"
         )
     return f"the ConvNet does not lead in every case ({spread})"
+
+
+def targets_text(records: pd.DataFrame) -> str:
+    """t = 4 against t = 2 at equal (encoder, estimator): the paper's differences (Fig. 4a/b) and
+    ours, in words, beside the size of the encoder effect."""
+    paper = [
+        100 * (PAPER_ACCURACY[(enc, est, 4.0)] - PAPER_ACCURACY[(enc, est, 2.0)])
+        for enc in ENCODERS
+        for est in ESTIMATOR_PAIR
+    ]
+    text = (
+        f"In the paper t = 4 beats t = 2 by {min(paper):.1f} to {max(paper):.1f} points for "
+        f"every encoder and estimator, less than the encoder effect ({min(PAPER_GAPS):.1f} to "
+        f"{max(PAPER_GAPS):.1f} points). "
+    )
+    ours = []
+    for _, group in records.groupby(["encoder", "estimator"]):
+        by_t = {t: finite_mean(_final_accuracy(group, target=t))[0] for t in (2.0, 4.0)}
+        if all(math.isfinite(v) for v in by_t.values()):
+            ours.append(100 * (by_t[4.0] - by_t[2.0]))
+    if not ours:
+        return text + "These runs do not have both targets, so we cannot check it."
+    wins = sum(d > 0 for d in ours)
+    return text + (
+        f"In these runs t = 4 beats t = 2 in {wins} of {len(ours)} (encoder, estimator) pairs, "
+        f"by {min(ours):+.1f} to {max(ours):+.1f} points."
+    )
