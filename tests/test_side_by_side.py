@@ -86,7 +86,10 @@ def test_e4_sentences_read_both_quantities_and_the_ledger_verdict():
     assert "4.72 / 4.72 / 4.72" in text and "4.40 / 4.40 / 4.40" in text
     assert "claim 9b" in text and "reproduced" in text and "would not meet" in text
     nwj = e4.nwj_levels_text(records)
-    assert "1.00 / 1.00 / diverged" in nwj and "held-out minus" not in nwj
+    assert "1.00 / 1.00 / diverged" in nwj and "not averaged in" in nwj
+    assert "within 0.00 nats of its values, at its level" in e4.nwj_levels_text(
+        _e4_records(PAPER_FINAL_BOUND, held, {k: 0.87 for k in KEYS})
+    )
     empty = records.iloc[0:0]
     assert "not judged" in e4.log_k_text(empty, claims_table(empty, ["critic-capacity"]))
 

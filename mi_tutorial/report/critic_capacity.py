@@ -171,8 +171,15 @@ def log_k_text(records: pd.DataFrame, claims: pd.DataFrame) -> str:
     return text + "."
 
 
+#: Our training-batch I_NWJ counts as at the paper's level within this many nats of the value
+#: read off Fig. 3c (reading accuracy about ±0.1 nats, plus the seed-to-seed spread).
+LEVEL_TOLERANCE = 0.3
+
+
 def nwj_levels_text(records: pd.DataFrame) -> str:
-    """The I_NWJ levels of the committed runs on both quantities, per critic, in words."""
+    """The I_NWJ levels of the committed runs on both quantities, per critic, in words: whether
+    the training-batch values are at the paper's level, how far the held-out ones fall, and
+    whether the concat critic's lead (claim 8) holds on both quantities."""
     if records.empty:
         return "No paper-profile run of this experiment is stored yet."
     train = [_final(records, PAPER_BOUND, c, "nwj") for c in CRITICS]
@@ -183,14 +190,35 @@ def nwj_levels_text(records: pd.DataFrame) -> str:
         f"/ separable / concat critic (paper ≈{_nats(paper)}); on the held-out test set it is "
         f"{_nats(held)} nats."
     )
-    pairs = [(t, h) for t, h in zip(train, held, strict=True) if math.isfinite(t + h)]
-    if len(pairs) == len(CRITICS):
-        drops = [t - h for t, h in pairs]
-        text += (
-            f" The held-out value is lower for every critic, by {min(drops):.2f}–"
-            f"{max(drops):.2f} nats, and the concat critic stays highest on both quantities."
-            if min(drops) > 0 and held[2] == max(held) and train[2] == max(train)
-            else f" The held-out minus training-batch values are "
-            f"{_nats([h - t for t, h in pairs])} nats."
+    off = [abs(t - p) for t, p in zip(train, paper, strict=True) if math.isfinite(t)]
+    if len(off) == len(CRITICS):
+        text += f" On the paper's quantity we are within {max(off):.2f} nats of its values" + (
+            ", at its level."
+            if max(off) <= LEVEL_TOLERANCE
+            else f", more than the {LEVEL_TOLERANCE:g} nats we allow for reading its figure."
         )
-    return text
+    pairs = [(t, h) for t, h in zip(train, held, strict=True) if math.isfinite(t + h)]
+    if len(pairs) < len(CRITICS):
+        return text + " Some held-out values diverged; they are not averaged in."
+    drops = [t - h for t, h in pairs]
+    direction = (
+        f" The held-out value is lower for every critic, by {min(drops):.2f}–{max(drops):.2f} nats"
+        if min(drops) > 0
+        else f" The held-out minus training-batch values are {_nats([-d for d in drops])} nats"
+    )
+    train_lead, held_lead = train[2] - train[0], held[2] - held[0]
+    lead = (
+        f"; the concat critic leads the bilinear one by {train_lead:.2f} nats on training batches "
+        f"and by {held_lead:.2f} on the held-out set, so claim 8's direction does not depend on "
+        "the quantity."
+        if train_lead > 0 and held_lead > 0
+        else f"; the concat minus bilinear bound is {train_lead:.2f} nats on training batches and "
+        f"{held_lead:.2f} on the held-out set."
+    )
+    return text + direction + lead
+
+
+def verdicts_text(claims: pd.DataFrame, ids: tuple[str, ...]) -> str:
+    """ "7a reproduced, 7b partially, …": the ledger's verdicts of the claims ``ids``."""
+    verdicts = claims.set_index("claim")["verdict"]
+    return ", ".join(f"{i} {verdicts.get(i, 'not run')}" for i in ids)
