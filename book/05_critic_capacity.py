@@ -123,7 +123,8 @@ display(e4.parameter_table(CONFIGS, input_dim=TRAIN.top.shape[1]))
 # a bilinear function of $u$ and $v$ — and even then only up to the constant: $u^\top W v$ has no
 # bias, so it cannot add NWJ's "+1" unless the encoders supply a constant coordinate (exercise
 # {ref}`ex-5-constant`, which also shows that missing it entirely costs $e^{-1}$ nats); the
-# concatenated critic can approximate almost any function of the pair. So, for the same encoders, the concatenated critic can get closer to $I(U; V)$ — which
+# concatenated critic can approximate almost any function of the pair. So, for the same encoders,
+# the concatenated critic can get closer to $I(U; V)$ — which
 # itself is at most $I(X^{(1)}; X^{(2)})$ by the data-processing inequality (chapter 1). With
 # $I_{NCE}$ the same is true, but every critic runs into the ceiling $\log K$ =
 # {glue:text}`ch5_log_k:.2f` nats of {eq}`eq-ch5-bounds`, which hides the difference.
