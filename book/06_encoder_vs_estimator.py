@@ -199,9 +199,7 @@ claims = ledger.paper_profile_claims(EXPERIMENT, "supervised")
 display(claims.style.hide(axis="index"))
 
 # %% tags=["remove-cell"]
-glue(
-    "ch6_gap_text", e5.gap_text(committed) if len(committed) else "no run is stored", display=False
-)
+glue("ch6_gap_text", e5.gap_text(committed), display=False)
 glue("ch6_targets_text", e5.targets_text(committed), display=False)
 
 # %% [markdown]

@@ -135,7 +135,10 @@ def test_e5_premise_is_counted_on_both_quantities():
     assert "not the paper's quantity" in " ".join(table.columns)
     assert "+4.0 to +4.0 points" in e5.gap_text(records)
     assert "does not lead" in e5.gap_text(_e5_records(0.02, 0.3, conv_acc=0.85))
-    assert "not judged" in e5.matched_text(records.iloc[0:0])
+    empty = pd.DataFrame(columns=["metric", "value", "step", "seed"])  # a fresh results folder
+    assert "not judged" in e5.matched_text(empty)
+    assert "no run is stored" in e5.gap_text(empty)
+    assert "No paper-profile run" in e5.targets_text(empty)
 
 
 def test_runs_to_show_prefers_the_committed_runs_and_says_which():

@@ -221,6 +221,8 @@ def _held_out_below(records: pd.DataFrame) -> str:
 
 def gap_text(records: pd.DataFrame) -> str:
     """ConvNet minus MLP final accuracy per (estimator, t), against the paper's range."""
+    if records.empty:
+        return "no run is stored to compare the encoders"
     gaps = []
     for _, group in records.groupby(["estimator", "target"]):
         conv = finite_mean(_final_accuracy(group, encoder="convnet"))[0]
@@ -254,6 +256,8 @@ def targets_text(records: pd.DataFrame) -> str:
         f"every encoder and estimator, less than the encoder effect ({min(PAPER_GAPS):.1f} to "
         f"{max(PAPER_GAPS):.1f} points). "
     )
+    if records.empty:
+        return text + "No paper-profile run of this experiment is stored to check it."
     ours = []
     for _, group in records.groupby(["encoder", "estimator"]):
         by_t = {t: finite_mean(_final_accuracy(group, target=t))[0] for t in (2.0, 4.0)}
