@@ -92,9 +92,8 @@ glue("ch6_conv_t2_acc", PAPER_ACCURACY[("convnet", "infonce", 2.0)], display=Fal
 # spread around $t$ (exercise {ref}`ex-6-jensen`). The values of $L_t$ reported below are of the
 # second kind: the distance of a *mean* bound (over test batches, or over the training batches
 # since the previous evaluation) from $t$. The official notebook's $L_t$ averages the per-batch
-# $|\hat I_{EST} - t|$ over training batches, which is the first kind; ours on training batches
-# is therefore at most the notebook's, and a run above a tolerance here would be above it there
-# too.
+# $|\hat I_{EST} - t|$ over training batches, which is the first kind; on the same batches ours is
+# therefore at most the notebook's, and a run above a tolerance here would be above it there too.
 #
 # ## Two encoders of similar size
 #
