@@ -123,8 +123,9 @@ plt.show()
 # The paper uses four encoders: an MLP, a ConvNet, a residual MLP that starts at the identity, and
 # an invertible RealNVP flow {cite:p}`dinh2017density`, and three critics: bilinear
 # $f(u, v) = u^\top W v$, separable $f(u, v) = \phi_1(u)^\top \phi_2(v)$, and concatenated
-# ("MLP critic") $f(u, v) = \phi([u, v])$, each a function of the two codes $u$, $v$. The parameter counts below are computed from the
-# library's modules at the paper's sizes (not typed in), next to what the paper states.
+# ("MLP critic") $f(u, v) = \phi([u, v])$, each a function of the two codes $u$, $v$. The parameter
+# counts below are computed from the library's modules at the paper's sizes, next to what the paper
+# states ("[T]": in its text; "[D]": our arithmetic, not a number of the paper).
 
 # %%
 sizes = report.size_table(paper.PAPER_ENCODERS, paper.CRITIC_KWARGS)

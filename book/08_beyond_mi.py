@@ -332,8 +332,8 @@ glue_all(usable.protocol_findings(probes, sensitivity))
 # $\mathbb{E}[-\log q(y\mid z)]$ is minimised by the true $p(y \mid z)$ (Gibbs' inequality), giving
 # $H(Y\mid Z)$; likewise $H_{\mathcal V}(Y) = H(Y)$, so $I_{\mathcal V} = I(Z;Y)$. (iii) A linear
 # predictor on $h(z)$ is a non-linear predictor on $z$: if $h$ maps classes that are not linearly
-# separable onto separable ones (or the reverse, as the adversarial encoder of E2 is trained to do), the best
-# linear log-loss changes while $I(h(Z); Y) = I(Z; Y)$. This is why $I_{\mathcal V}$ can tell the
+# separable onto separable ones (or the reverse, as the adversarial encoder of E2 is trained to
+# do), the best linear log-loss changes while $I(h(Z); Y) = I(Z; Y)$. This is why $I_{\mathcal V}$ can tell the
 # E1 and E2 encoders apart when Shannon's MI cannot.
 # :::
 #
