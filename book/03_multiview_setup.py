@@ -214,8 +214,9 @@ glue_all(
 # %% [markdown]
 # ## Does initialisation matter? (a question of this reproduction, not of the paper)
 #
-# The paper does not discuss initialisation, and its official code simply uses the Keras defaults:
-# Glorot-uniform weights and zero biases. PyTorch's default `nn.Linear` initialisation is different
+# Apart from starting the residual MLP (and the RealNVP) close to the identity, the paper does not
+# discuss initialisation; its official code uses the Keras defaults for the other encoders and the
+# critics: Glorot-uniform weights and zero biases. PyTorch's default `nn.Linear` initialisation is different
 # (uniform with a bound of $1/\sqrt{\text{fan-in}}$ for weights *and* biases, i.e. a smaller weight
 # scale for wide layers). The library applies the Keras scheme by default:
 #
