@@ -178,6 +178,13 @@ def diverged_note(representations: list[Representation], probes: pd.DataFrame) -
     return "Diverged, and left out of every range below: " + "; ".join(parts) + "."
 
 
+def _name(values: pd.Series, largest: bool) -> str:
+    """The index of the largest (or smallest) value, or "none" when nothing is left to rank."""
+    if values.empty:
+        return "none"
+    return str(values.idxmax() if largest else values.idxmin())
+
+
 def _span(values: pd.Series) -> float:
     return float(values.max() - values.min()) if len(values) else math.nan
 
@@ -214,11 +221,11 @@ def vinfo_findings(representations: list[Representation], probes: pd.DataFrame) 
         "ch8_iv_pixels": float(probes.loc["pixels", "I_V"]),
         "ch8_iv_bij_min": float(bijective.min()),
         "ch8_iv_bij_max": float(bijective.max()),
-        "ch8_iv_bij_min_name": str(bijective.idxmin()),
+        "ch8_iv_bij_min_name": _name(bijective, largest=False),
         "ch8_iv_e4_min": float(e4.min()),
         "ch8_iv_e4_max": float(e4.max()),
-        "ch8_iv_e4_best": str(e4.idxmax()),
-        "ch8_iv_e4_worst": str(e4.idxmin()),
+        "ch8_iv_e4_best": _name(e4, largest=True),
+        "ch8_iv_e4_worst": _name(e4, largest=False),
         "ch8_spearman": float(rho),
         "ch8_n_reps": len(probes),
         "ch8_invertibility": invertibility,
@@ -235,8 +242,8 @@ def probe_findings(probes: pd.DataFrame) -> dict:
     spread_lin, spread_mlp = _span(paper_acc), _span(mlp_acc)
     e2_lin_gap = float((e2_paper - paper_acc["pixels"]).min())
     e2_mlp_gap = float((e2_mlp - mlp_acc["pixels"]).min())
-    mlp_order = list(e4_mlp.sort_values(ascending=False).index)
-    lin_order = list(e4_paper.sort_values(ascending=False).index)
+    mlp_order = list(e4_mlp.sort_values(ascending=False).index) or ["none"]
+    lin_order = list(e4_paper.sort_values(ascending=False).index) or ["none"]
     if (mlp_order[0], mlp_order[-1]) == (lin_order[0], lin_order[-1]):
         rank = "the same representation is best and the same worst under both probes"
     else:
@@ -344,7 +351,10 @@ def protocol_findings(probes: pd.DataFrame, sensitivity: pd.DataFrame) -> dict:
         probes.loc["pixels", ["paper_accuracy", "linear_accuracy"]]
     )
     relative = relative[np.isfinite(relative.astype(float)).all(axis=1)]
-    worst, best = relative["paper_accuracy"].idxmin(), relative["paper_accuracy"].idxmax()
+    if relative.empty:  # every bijective encoder diverged: compare the pixels with themselves
+        relative = pd.DataFrame({"paper_accuracy": [0.0], "linear_accuracy": [0.0]}, ["none"])
+    worst = _name(relative["paper_accuracy"], largest=False)
+    best = _name(relative["paper_accuracy"], largest=True)
     if abs(lead_converged) < abs(lead_paper) - 0.005:
         lead_verdict = "shrinks"
     elif abs(lead_converged) > abs(lead_paper) + 0.005:
@@ -361,7 +371,7 @@ def protocol_findings(probes: pd.DataFrame, sensitivity: pd.DataFrame) -> dict:
         "ch8_e4_gap_converged": _span(e4_linear),
         "ch8_shift_min": float(shift.min()),
         "ch8_shift_max": float(shift.max()),
-        "ch8_shift_max_name": str(shift.idxmax()),
+        "ch8_shift_max_name": _name(shift, largest=True),
         "ch8_concat_gap_paper": lead_paper,
         "ch8_concat_gap_converged": lead_converged,
         "ch8_concat_verdict": lead_verdict,
