@@ -119,7 +119,7 @@ usable.overview_table(representations).style.format(
 # where $H_{\mathcal V}(Y)$ is the same infimum for predictors that ignore their input, i.e. the
 # entropy of the label distribution. With $\mathcal V$ = the linear-softmax classifiers of the
 # paper's probe, $I_{\mathcal V}$ is the information a *linear* observer can extract, in nats — the
-# quantity the linear evaluation protocol measures in units of accuracy. We *estimate*
+# log-loss counterpart of what the linear evaluation protocol reports as an accuracy. We *estimate*
 # $H_{\mathcal V}(Y \mid Z)$ by the held-out cross-entropy of one member of $\mathcal V$: the
 # minimiser of the paper's probe objective ($C = 10$, min-max scaled features) on the training
 # features; and $H_{\mathcal V}(Y)$ by the cross-entropy of the training label frequencies on the
