@@ -26,20 +26,22 @@
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-from IPython.display import Markdown, display
 from myst_nb import glue
 
 from mi_tutorial import paper
-from mi_tutorial.critics import make_critic
 from mi_tutorial.data import digits_views, load_views
-from mi_tutorial.encoders import count_parameters, make_encoder
 from mi_tutorial.evaluation import pixel_baseline
-from mi_tutorial.report.analysis import at_step, mean_at
+from mi_tutorial.paper import setup
+from mi_tutorial.report import multiview_setup as report
 from mi_tutorial.report.plotting import plot_curves, use_book_style
 
 use_book_style()
+
+
+def glue_all(values: dict) -> None:
+    for name, value in values.items():
+        glue(name, value, display=False)
+
 
 # %% tags=["parameters"]
 PROFILE = "book"  # "smoke" | "book" | "paper"
@@ -76,23 +78,7 @@ glue("ch3_view_dim", int(train_views.top.shape[1]), display=False)
 # {glue:text}`ch3_view_dim` pixels.
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Six training digits (top row) and the two views the encoders see: the top half $X^{(1)}$ (middle row) and the bottom half $X^{(2)}$ (bottom row). Only the top-half code is ever given to the linear probe.", "name": "fig-two-views"}}
-fig, axes = plt.subplots(3, 6, figsize=(6.4, 3.4))
-half_shape = (HALF_ROWS, IMAGE_SHAPE[1])
-for col in range(6):
-    top = train_views.top[col].reshape(half_shape).numpy()
-    bottom = train_views.bottom[col].reshape(half_shape).numpy()
-    gap = np.full((1, IMAGE_SHAPE[1]), np.nan)
-    for row, image in enumerate((np.vstack([top, bottom]), np.vstack([top, gap]), bottom)):
-        ax = axes[row, col]
-        ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
-    axes[0, col].set_xlabel(f"label {int(train_views.labels[col])}", fontsize=8)
-    axes[0, col].xaxis.set_label_position("top")
-for row, name in enumerate(("image x", "top view", "bottom view")):
-    axes[row, 0].set_ylabel(name, fontsize=8)
-plt.tight_layout()
+fig = report.plot_two_views(train_views, IMAGE_SHAPE, HALF_ROWS)
 plt.show()
 
 # %% [markdown]
@@ -137,57 +123,25 @@ plt.show()
 # The paper uses four encoders: an MLP, a ConvNet, a residual MLP that starts at the identity, and
 # an invertible RealNVP flow {cite:p}`dinh2017density`, and three critics: bilinear
 # $f(u, v) = u^\top W v$, separable $f(u, v) = \phi_1(u)^\top \phi_2(v)$, and concatenated
-# ("MLP critic") $f(u, v) = \phi([u, v])$, each a function of the two codes $u$, $v$. The parameter counts below are computed from the
-# library's modules at the paper's sizes (not typed in), next to what the paper states.
+# ("MLP critic") $f(u, v) = \phi([u, v])$, each a function of the two codes $u$, $v$. The parameter
+# counts below are computed from the library's modules at the paper's sizes, next to what the paper
+# states ("[T]": in its text; "[D]": our arithmetic, not a number of the paper).
+
+# %%
+sizes = report.size_table(paper.PAPER_ENCODERS, paper.CRITIC_KWARGS)
+sizes.style.hide(axis="index").format({"parameters (ours)": "{:,}"})
 
 # %% tags=["remove-cell"]
-ENCODER_SIZES = paper.PAPER_ENCODERS
-PAPER_COUNTS = {  # what §3 states, with its source tag in /work/shared/spec/paper.md
-    "mlp": ("238k [T]", 238_000),
-    "convnet": ("220k [T]", 220_000),
-    "residual_mlp": ("not stated", None),
-    "realnvp": ("not stated", None),
-}
-rows = []
-encoders = {}
-for name, kwargs in ENCODER_SIZES.items():
-    encoders[name] = make_encoder(name, 392, **kwargs)
-    stated, _ = PAPER_COUNTS[name]
-    rows.append(
-        {
-            "module": f"encoder: {name}",
-            "paper's size": ", ".join(f"{k}={v}" for k, v in kwargs.items()),
-            "parameters (ours)": count_parameters(encoders[name]),
-            "paper": stated,
-        }
-    )
-critic_paper = {"bilinear": "10k [D]", "separable": "40k [T]", "concat": "40k [T]"}
-for name, kwargs in paper.CRITIC_KWARGS.items():
-    critic = make_critic(name, 100, 100, **kwargs)
-    rows.append(
-        {
-            "module": f"critic: {name} (100-d codes)",
-            "paper's size": ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "W: 100 x 100",
-            "parameters (ours)": count_parameters(critic),
-            "paper": critic_paper[name],
-        }
-    )
-sizes = pd.DataFrame(rows)
 mlp_params = int(sizes.loc[sizes["module"] == "encoder: mlp", "parameters (ours)"].iloc[0])
 glue("ch3_mlp_params", f"{mlp_params:,}", display=False)
-glue(
-    "ch3_mlp_params_match",
-    "matches" if abs(mlp_params - 238_000) < 1_000 else "does not match",
-    display=False,
-)
-
-# %% tags=["remove-input"]
-sizes.style.hide(axis="index").format({"parameters (ours)": "{:,}"})
+glue("ch3_mlp_paper", setup.ENCODER_PARAMETERS["mlp"].split()[0], display=False)
+matches = abs(mlp_params - setup.MLP_PARAMETERS) < 1_000
+glue("ch3_mlp_params_match", "matches" if matches else "does not match", display=False)
 
 # %% [markdown]
 # The MLP encoder has {glue:text}`ch3_mlp_params` parameters, which
-# {glue:text}`ch3_mlp_params_match` the paper's "238k". Its forward pass is three affine maps with
-# ReLUs in between:
+# {glue:text}`ch3_mlp_params_match` the paper's "{glue:text}`ch3_mlp_paper`". Its forward pass is
+# three affine maps with ReLUs in between:
 #
 # ```{literalinclude} ../mi_tutorial/encoders.py
 # :pyobject: MLPEncoder
@@ -220,36 +174,49 @@ sizes.style.hide(axis="index").format({"parameters (ours)": "{:,}"})
 #
 # The loose tolerance matters: SAGA stops after a handful of epochs, so the probe measures how
 # *easily* a linear classifier finds the classes, not only whether they are linearly separable.
-# This is our reading of the protocol, not a claim of the paper, which states the settings without
-# discussing the tolerance; exercise {ref}`ex-3-tol` measures its effect.
+# This is our reading of the protocol, not a claim of the paper: the paper names only the SAGA
+# solver, the tolerance is set in the official notebook, and neither discusses it; exercise
+# {ref}`ex-3-tol` measures its effect.
 
 # %% [markdown]
 # ## Reference points: the probe on raw pixels
 #
 # The simplest "encoder" is the identity. A linear probe on the raw top-half pixels gives the
-# baseline that every learned representation must beat. The residual-MLP experiment (chapter 4c)
+# baseline that every learned representation must beat. The residual-MLP experiment (E3)
 # adds the *same* Gaussian noise vector, $\sigma = 0.05$, to both halves at every step, so its
 # baseline is the probe on noisy top halves (fresh noise for training and test features).
 
-# %% tags=["remove-cell"]
+# %%
 pixel_clean = pixel_baseline(train_views, test_views)
-pixel_noisy = pixel_baseline(train_views, test_views, noise_std=0.05)
-glue("ch3_pixel_clean", float(pixel_clean), display=False)
-glue("ch3_pixel_noisy", float(pixel_noisy), display=False)
-print(f"linear probe on raw top halves: clean {pixel_clean:.4f}, sigma = 0.05 {pixel_noisy:.4f}")
+pixel_noisy = pixel_baseline(train_views, test_views, noise_std=setup.NOISE_STD)
+print(f"linear probe on raw top halves: clean {pixel_clean:.4f}, noisy {pixel_noisy:.4f}")
+
+# %% tags=["remove-cell"]
+glue_all(
+    {
+        "ch3_pixel_clean": float(pixel_clean),
+        "ch3_pixel_noisy": float(pixel_noisy),
+        "ch3_paper_pixels": setup.PIXELS.value,
+        "ch3_paper_noisy": setup.NOISY_PIXELS.value,
+        "ch3_paper_supervised": setup.SUPERVISED.value,
+    }
+)
 
 # %% [markdown]
 # On raw top halves the probe reaches {glue:text}`ch3_pixel_clean:.4f` test accuracy, and
-# {glue:text}`ch3_pixel_noisy:.4f` with $\sigma = 0.05$ noise (paper: about 0.85 and 0.84).
-# The paper also quotes about 0.94 for an MLP or ConvNet trained end-to-end with labels on the top
-# half; we do not retrain that supervised model here, so it appears in the table below as the
-# paper's number only.
+# {glue:text}`ch3_pixel_noisy:.4f` with $\sigma = 0.05$ noise (paper: about
+# {glue:text}`ch3_paper_pixels:.2f` and {glue:text}`ch3_paper_noisy:.2f`). The paper also quotes
+# about {glue:text}`ch3_paper_supervised:.2f` for an MLP or ConvNet trained end-to-end with labels
+# on the top half; this chapter does not train that supervised model (the supervised reference
+# runs belong to the encoder-architecture study), so it appears in the table below as the paper's
+# number only.
 
 # %% [markdown]
 # ## Does initialisation matter? (a question of this reproduction, not of the paper)
 #
-# The paper does not discuss initialisation, and its official code simply uses the Keras defaults:
-# Glorot-uniform weights and zero biases. PyTorch's default `nn.Linear` initialisation is different
+# Apart from starting the residual MLP (and the RealNVP) close to the identity, the paper does not
+# discuss initialisation; its official code uses the Keras defaults for the other encoders and the
+# critics: Glorot-uniform weights and zero biases. PyTorch's default `nn.Linear` initialisation is different
 # (uniform with a bound of $1/\sqrt{\text{fan-in}}$ for weights *and* biases, i.e. a smaller weight
 # scale for wide layers). The library applies the Keras scheme by default:
 #
@@ -258,56 +225,14 @@ print(f"linear probe on raw top halves: clean {pixel_clean:.4f}, sigma = 0.05 {p
 # ```
 #
 # To see whether this choice matters we run the bilinear-critic, $I_{NCE}$ configuration of the
-# critic-capacity experiment (chapter 5) twice, identical except for the initialisation of the
+# critic-capacity experiment (E4) twice, identical except for the initialisation of the
 # encoders and the critic (experiment `initialisation`).
 
-# %% tags=["remove-cell"]
+# %%
 init_records = paper.run("initialisation", PROFILE, seeds=SEEDS, force=not USE_CACHE)
-init_deviations = paper.profile_deviations("initialisation", PROFILE)
-final_step = int(at_step(init_records, "accuracy")["step"].max())
-acc = {
-    init: mean_at(init_records, "accuracy", final_step, init=init) for init in ("glorot", "torch")
-}
-acc0 = {init: mean_at(init_records, "accuracy", 0, init=init) for init in ("glorot", "torch")}
-gap_points = 100.0 * (acc["glorot"] - acc["torch"])
-glue("ch3_init_step", final_step, display=False)
-glue("ch3_acc_glorot", float(acc["glorot"]), display=False)
-glue("ch3_acc_torch", float(acc["torch"]), display=False)
-glue("ch3_acc0_glorot", float(acc0["glorot"]), display=False)
-glue("ch3_acc0_torch", float(acc0["torch"]), display=False)
-glue("ch3_init_gap", float(abs(gap_points)), display=False)
-glue(
-    "ch3_init_verdict",
-    "Glorot-uniform ends higher than the PyTorch default"
-    if gap_points > 0.5
-    else (
-        "the PyTorch default ends higher than Glorot-uniform"
-        if gap_points < -0.5
-        else "the two initialisations end within half a point of each other"
-    ),
-    display=False,
-)
-glue(
-    "ch3_torch_vs_pixels",
-    "does not beat" if acc["torch"] <= pixel_clean else "beats",
-    display=False,
-)
-decides = (acc["glorot"] > pixel_clean) != (acc["torch"] > pixel_clean)
-glue(
-    "ch3_init_consequence",
-    "So in our runs this detail of the official code decides whether the MLP encoders of §3.2 "
-    "beat the pixel baseline at all — a design choice that shapes the representation as much "
-    "as the MI objective does."
-    if decides
-    else "At this profile the initialisation does not decide whether the encoders beat the "
-    "pixel baseline.",
-    display=False,
-)
-glue(
-    "ch3_glorot_vs_pixels",
-    "beats" if acc["glorot"] > pixel_clean else "does not beat",
-    display=False,
-)
+
+# %% tags=["remove-cell"]
+glue_all(report.init_findings(init_records, pixel_clean))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Linear-probe test accuracy (left) and the test $I_{NCE}$ bound (right) of MLP encoders + bilinear critic + $I_{NCE}$, with Glorot-uniform (Keras default, as in the official code) or PyTorch-default initialisation. Dashed: the probe on raw top-half pixels. Mean ± 1 SD over seeds where there are several.", "name": "fig-init"}}
 fig, (ax_acc, ax_bound) = plt.subplots(1, 2, figsize=(9.6, 3.6))
@@ -323,9 +248,7 @@ plot_curves(
 plot_curves(init_records, "bound", hue="init", ax=ax_bound, ylabel="test I_NCE [nats]")
 plt.tight_layout()
 plt.show()
-print("Deviations of this profile from the paper profile of this experiment:")
-for line in init_deviations or ["none"]:
-    print("  -", line)
+paper.print_deviations("initialisation", PROFILE)
 
 # %% [markdown]
 # After {glue:text}`ch3_init_step` steps, {glue:text}`ch3_init_verdict`
@@ -337,51 +260,18 @@ for line in init_deviations or ["none"]:
 
 # %% [markdown]
 # ## What we observe vs the paper
-
-# %% tags=["remove-cell"]
-TOLERANCE = 0.01  # accuracy points (absolute) within which a value counts as reproduced
-paper_values = [  # (quantity, paper value, source tag in paper.md)
-    ("probe on raw top halves", 0.85, "[T] §3 'about 85%'"),
-    ("probe on noisy top halves (σ = 0.05)", 0.84, "[T] §3.1 'about 84%'"),
-    ("MLP + bilinear + I_NCE, step 1,000 (Glorot)", 0.855, "[Fig] Fig. 3, ≈0.855 at 1k"),
-    ("supervised MLP / ConvNet on the top half", 0.94, "[T] §3 'about 94%'"),
-]
-ours = {
-    "probe on raw top halves": pixel_clean,
-    "probe on noisy top halves (σ = 0.05)": pixel_noisy,
-}
-acc_steps = set(init_records.loc[init_records["metric"] == "accuracy", "step"])
-if 1000 in acc_steps:
-    ours["MLP + bilinear + I_NCE, step 1,000 (Glorot)"] = mean_at(
-        init_records, "accuracy", 1000, init="glorot"
-    )
-rows = []
-for quantity, theirs, source in paper_values:
-    value = ours.get(quantity)
-    if value is None:
-        verdict = "not measured at this profile"
-    elif SMOKE:
-        verdict = "not comparable (smoke profile: 8x8 digits)"
-    else:
-        verdict = "reproduces" if abs(value - theirs) <= TOLERANCE else "differs"
-    rows.append(
-        {
-            "quantity": quantity,
-            "paper": theirs,
-            "source": source,
-            "ours": "—" if value is None else f"{value:.4f}",
-            "verdict": verdict,
-        }
-    )
-comparison = pd.DataFrame(rows)
+#
+# Verdict rule (ours, not the paper's): "reproduces" when within ±{glue:text}`ch3_tolerance:.2f`
+# absolute accuracy of the paper's value, which the paper states only approximately.
 
 # %% tags=["remove-input"]
-display(
-    Markdown(
-        f"Verdict rule (ours, not the paper's): 'reproduces' when within ±{TOLERANCE:.2f} "
-        "absolute accuracy of the paper's value, which the paper states only approximately."
-    )
-)
+ours = {setup.PIXELS.quantity: pixel_clean, setup.NOISY_PIXELS.quantity: pixel_noisy}
+if 1000 in set(init_records.loc[init_records["metric"] == "accuracy", "step"]):
+    ours[setup.MLP_BILINEAR_1K.quantity] = report.final_accuracies(
+        init_records, 1000, init="glorot"
+    )[0]
+comparison = report.reference_table(ours, comparable=PROFILE != "smoke")
+glue("ch3_tolerance", report.TOLERANCE, display=False)
 comparison.style.hide(axis="index").format({"paper": "{:.3f}"})
 
 # %% [markdown]
@@ -414,7 +304,7 @@ comparison.style.hide(axis="index").format({"paper": "{:.3f}"})
 # $I(X; (U, V)) = I(X; U) + I(X; V \mid U) \ge I(X; U)$, because conditional MI is non-negative.
 # Combining, $I(U; V) \le I(X; (U, V))$. The function assumption is used in (i): if the views were
 # *noisy* functions of $X$ — e.g. random crops drawn independently for each view, or the coupled
-# noise of chapter 4c's experiment 3 — then $U$ would not be determined by $X$, and the chain holds
+# noise of experiment E3 — then $U$ would not be determined by $X$, and the chain holds
 # only with the noise included in what we call $X$.
 # :::
 #
