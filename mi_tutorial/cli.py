@@ -91,7 +91,7 @@ def _device(value: str) -> str:
 def _experiment_ids() -> list[str]:
     from .paper import experiment_ids
 
-    return experiment_ids(include_cifar10=True)
+    return experiment_ids(include_cifar10=True, include_beyond=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ from ..config import RunConfig
 #: The fields that tell the runs of one experiment apart, whatever the profile's sizes.
 VARIANT_FIELDS = (
     "kind",
+    "task",
     "encoder",
     "critic",
     "estimator",
