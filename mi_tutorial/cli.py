@@ -322,6 +322,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    if args.experiment == "mi-benchmark":  # no accuracy or bound: its leaderboard instead
+        from .report.mi_benchmark import leaderboard, ranking
+
+        print()
+        print(ranking(leaderboard(records)).to_string(index=False))
+        return 0
     table = format_summary(final_summary(records))
     print()
     print(table.to_string() if not table.empty else "(no metrics recorded)")

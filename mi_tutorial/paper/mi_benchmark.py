@@ -16,7 +16,6 @@ concat: on :math:`[x, y]`), Glorot-uniform initialisation; the bounds' default s
 from __future__ import annotations
 
 from ..config import MIBenchmarkConfig, RunConfig
-from ..mi_tasks import benchmark_task_names
 from ..registry import BOUNDS
 from .common import Experiment, Study
 
@@ -45,7 +44,9 @@ SIZES = {"paper": (96, 32), "book": (96, 32), "smoke": (16, 8)}
 
 
 def tasks(profile: str) -> tuple[str, ...]:
-    """The task names of ``profile``."""
+    """The task names of ``profile`` (the task library imports torch: only when asked)."""
+    from ..mi_tasks import benchmark_task_names
+
     return {"paper": benchmark_task_names(), "book": BOOK_TASKS, "smoke": SMOKE_TASKS}[profile]
 
 
