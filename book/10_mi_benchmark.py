@@ -205,12 +205,15 @@ ranked.style.format(precision=3).hide(axis="index")
 fig, axes = plt.subplots(1, 2, figsize=(13, 0.3 * board["task"].nunique() + 3), sharey=True)
 mb.plot_heatmap(mb.heatmap_table(board, "bias"), axes[0], limit=3.0)
 axes[0].set_title("bias (nats)")
-step_std = mb.heatmap_table(board, "step_std")
-image = axes[1].imshow(np.ma.masked_invalid(step_std.to_numpy(dtype=float)), cmap="viridis",
-                       vmin=0, vmax=2.0, aspect="auto")  # fmt: skip
-axes[1].set_xticks(range(step_std.shape[1]), step_std.columns, rotation=90, fontsize=7)
+mb.plot_heatmap(
+    mb.heatmap_table(board, "step_std"),
+    axes[1],
+    limit=2.0,
+    low=0.0,
+    label="std over steps (nats)",
+    cmap_name="viridis",
+)
 axes[1].set_title("std over the last steps (nats, clipped at 2)")
-fig.colorbar(image, ax=axes[1], shrink=0.8)
 fig.tight_layout()
 plt.show()
 

@@ -221,6 +221,15 @@ def test_ceilings_and_heatmap_table():
     table = mb.heatmap_table(board)
     assert list(table.index) == ["gaussian-1x1", "staircase"]
     assert table.loc["staircase", "js / concat"] == 1.0
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    image = mb.plot_heatmap(table.assign(**{"nwj / concat": [np.nan, 5.0]}), ax, limit=2.0)
+    assert image.get_clim() == (-2.0, 2.0) and image.get_array().mask.sum() == 1
+    plt.close(fig)
 
 
 def test_sweep_cpu_seconds_counts_missing_provenance():

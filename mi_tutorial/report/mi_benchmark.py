@@ -224,20 +224,29 @@ def hard_tasks(board: pd.DataFrame, margin: float = 0.5, relative: float = 0.1) 
     ).reset_index(drop=True)
 
 
-def plot_heatmap(table: pd.DataFrame, ax, *, limit: float = 3.0, label: str = "bias (nats)"):
-    """Draw ``table`` (:func:`heatmap_table`) on ``ax`` with a diverging colour map clipped to
-    :math:`\\pm` ``limit``; missing or diverged cells are grey. Returns the image."""
+def plot_heatmap(
+    table: pd.DataFrame,
+    ax,
+    *,
+    limit: float = 3.0,
+    label: str = "bias (nats)",
+    cmap_name: str = "RdBu_r",
+    low: float | None = None,
+):
+    """Draw ``table`` (:func:`heatmap_table`) on ``ax``, colours clipped to [``low``, ``limit``]
+    (``low`` defaults to ``-limit``: a diverging map for the bias); missing or diverged cells are
+    grey. Returns the image."""
     import matplotlib.pyplot as plt
 
-    cmap = plt.get_cmap("RdBu_r").copy()
-    cmap.set_bad("0.8")
+    cmap = plt.get_cmap(cmap_name).with_extremes(bad="0.8")
     image = ax.imshow(
         np.ma.masked_invalid(table.to_numpy(dtype=float)),
         cmap=cmap,
-        vmin=-limit,
+        vmin=-limit if low is None else low,
         vmax=limit,
         aspect="auto",
     )
+    ax.grid(False)
     ax.set_xticks(range(table.shape[1]), table.columns, rotation=90, fontsize=7)
     ax.set_yticks(range(table.shape[0]), table.index, fontsize=7)
     ax.figure.colorbar(image, ax=ax, label=label, shrink=0.8)
