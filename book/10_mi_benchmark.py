@@ -166,8 +166,10 @@ shown.style.format(precision=3).hide(axis="index")
 # %% [markdown]
 # ### Ranking by mean absolute error across the tasks
 #
-# Tasks where a method diverged on some seed are left out of its mean and counted instead; the
-# standard deviation and median across tasks show how uneven each method is.
+# Only tasks that every method has run count (while the sweep is partly stored, methods are
+# compared on the same tasks). Tasks where a method diverged on some seed are left out of its
+# mean and counted instead; the standard deviation and median across tasks show how uneven each
+# method is.
 
 # %% tags=["remove-input"]
 ranked = mb.ranking(board)

@@ -204,6 +204,9 @@ def test_leaderboard_bias_spread_ceiling_and_divergence():
     assert guide.loc["MI above log K", "excluded"] == 1  # nwj diverged there
     hard = mb.hard_tasks(board.reset_index())
     assert list(hard["task"]) == ["gaussian-dense-25x25"]
+    partial = board.reset_index().drop(index=0)  # gaussian-1x1 loses one method's row
+    assert set(mb.common_tasks(partial)["task"]) == {"gaussian-dense-25x25"}
+    assert mb.ranking(partial)["tasks"].max() <= 1
 
 
 def test_ceilings_and_heatmap_table():

@@ -124,13 +124,25 @@ def leaderboard(records: pd.DataFrame, tail: float = TAIL) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def common_tasks(board: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``board`` whose task has a row for every estimator × critic of the board (a
+    partly stored sweep must not compare methods on different tasks)."""
+    methods = board.groupby("task")[["estimator", "critic"]].apply(
+        lambda rows: len(set(zip(rows["estimator"], rows["critic"], strict=True)))
+    )
+    every = board[["estimator", "critic"]].drop_duplicates().shape[0]
+    return board[board["task"].isin(methods[methods == every].index)]
+
+
 def ranking(board: pd.DataFrame) -> pd.DataFrame:
-    """Estimator × critic by mean absolute error across the tasks where no seed diverged.
+    """Estimator × critic by mean absolute error across the tasks where no seed diverged, among
+    the tasks every method has run (:func:`common_tasks`).
 
     Columns: ``mean_abs_error``, its ``std`` and ``median`` across tasks, ``tasks`` used,
     ``diverged_tasks`` (left out of the mean: a diverged task has no estimate to average), and
     ``rank`` (1 = smallest mean absolute error).
     """
+    board = common_tasks(board)
     usable = board[(board["diverged_seeds"] == 0) & np.isfinite(board["abs_error"])]
     out = (
         usable.groupby(["estimator", "critic"])["abs_error"]
@@ -177,7 +189,9 @@ def situations(board: pd.DataFrame) -> dict[str, pd.Series]:
 def situation_guide(board: pd.DataFrame) -> pd.DataFrame:
     """Per situation (:func:`situations`): the estimator × critic with the smallest mean absolute
     error over its tasks, its error, the runner-up and the mean error of the worst; only methods
-    with no diverged seed on any task of the situation compete (``excluded`` counts the others)."""
+    with no diverged seed on any task of the situation compete (``excluded`` counts the others);
+    only tasks every method has run count (:func:`common_tasks`)."""
+    board = common_tasks(board)
     rows = []
     for name, mask in situations(board).items():
         group = board[mask]
