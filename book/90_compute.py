@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Compute
 #
-# What the experiments cost, and how to run the paper's full protocol. Every number on this page
+# What the experiments cost, and how to run the paper's full protocol (and the MI benchmark's sweep). Every number on this page
 # is read from files, never typed: the committed benchmark output
 # (`benchmarks/results/*.json`, written by `python benchmarks/bench_steps.py --json PATH`), the
 # chapter times of the current build (`_build/execution.json`) and the provenance that the results
@@ -294,6 +294,52 @@ per_experiment.style.hide(axis="index").format({"mean_min": "{:.1f}", "total_h":
 
 # %% [markdown]
 # {glue:text}`compute_n_paper_runs` run(s) of the `paper` profile are stored in this checkout.
+#
+# ## The ground-truth MI benchmark's sweep (B1)
+#
+# The full sweep of {doc}`the MI benchmark <10_mi_benchmark>` (every bound × critic × task × seed)
+# is CPU work: small critics on small batches, one thread per run. Its cost is read from the stored
+# runs' provenance (`cpu_time_s`, the CPU seconds of the run's process; `wall_time_s`).
+
+# %% tags=["remove-cell"]
+from mi_tutorial.paper import default_seeds, get_configs
+from mi_tutorial.report.mi_benchmark import sweep_cpu_seconds
+
+benchmark_configs = get_configs("mi-benchmark", "paper")
+benchmark_total = len(benchmark_configs) * len(default_seeds("mi-benchmark", "paper"))
+benchmark_meta = [
+    store.provenance(config, seed)
+    for config in benchmark_configs
+    for seed in store.stored_seeds(config)
+]
+benchmark_cost = sweep_cpu_seconds(benchmark_meta)
+benchmark_threads = sorted(
+    {str((m.get("machine") or {}).get("torch_threads")) for m in benchmark_meta}
+)
+glue("compute_mib_runs", int(benchmark_cost["runs"]), display=False)
+glue("compute_mib_total", benchmark_total, display=False)
+glue("compute_mib_cpu_h", benchmark_cost["cpu_s"] / 3600, display=False)
+glue("compute_mib_cpu_s_per_run", benchmark_cost["cpu_s_per_run"], display=False)
+glue(
+    "compute_mib_full_cpu_h",
+    benchmark_cost["cpu_s_per_run"] * benchmark_total / 3600,
+    display=False,
+)
+glue("compute_mib_wall_h", benchmark_cost["wall_s"] / 3600, display=False)
+glue("compute_mib_threads", ", ".join(benchmark_threads) or "none stored", display=False)
+
+# %% [markdown]
+# {glue:text}`compute_mib_runs` of the sweep's {glue:text}`compute_mib_total` runs are stored; they
+# took {glue:text}`compute_mib_cpu_h:.2f` CPU hours ({glue:text}`compute_mib_cpu_s_per_run:.1f` CPU
+# seconds per run; wall time {glue:text}`compute_mib_wall_h:.2f` h on shared cores; torch threads
+# per run: {glue:text}`compute_mib_threads`), so the full sweep costs about
+# {glue:text}`compute_mib_full_cpu_h:.2f` CPU hours on one thread of this machine: the mean of the
+# stored runs times the number of runs, an extrapolation while the sweep is incomplete (its runs
+# are stored task by task, and the tasks differ in cost); nan while no run is stored. It runs with
+#
+# ```bash
+# OMP_NUM_THREADS=1 mi-tutorial run mi-benchmark --profile paper --jobs 2
+# ```
 #
 # ## Running the `paper` profile
 #

@@ -91,7 +91,7 @@ def _device(value: str) -> str:
 def _experiment_ids() -> list[str]:
     from .paper import experiment_ids
 
-    return experiment_ids(include_cifar10=True)
+    return experiment_ids(include_cifar10=True, include_beyond=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -322,6 +322,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    if args.experiment == "mi-benchmark":  # no accuracy or bound: its leaderboard instead
+        from .report.mi_benchmark import leaderboard, ranking
+
+        print()
+        print(ranking(leaderboard(records)).to_string(index=False))
+        return 0
     table = format_summary(final_summary(records))
     print()
     print(table.to_string() if not table.empty else "(no metrics recorded)")

@@ -198,8 +198,49 @@ class SupervisedConfig(RunConfig):
         registry.DATASETS.check(self.dataset)
 
 
+@dataclass(frozen=True)
+class MIBenchmarkConfig(RunConfig):
+    r"""B1: a critic alone, trained with one bound on one task of known MI (:mod:`mi_tutorial.mi_tasks`).
+
+    Every step draws :math:`K` = ``batch_size`` fresh pairs of ``task`` (the stepping
+    ``"staircase"`` draws the level of its step), records the estimate :math:`\hat I(S)` of that
+    batch before the update every ``eval_every`` steps and ascends the bound's training objective
+    with Adam. ``critic`` is ``"separable"`` (``hidden`` units, an ``out``-d embedding per side) or
+    ``"concat"`` (one hidden layer of ``hidden`` units on :math:`[x, y]`).
+    """
+
+    kind: ClassVar[str] = "mi-benchmark"
+    steps: int = 2_000
+    eval_every: int = 20
+    batch_size: int = 64
+    lr: float = 5e-4
+    task: str = "gaussian-1x1"
+    estimator: str = "infonce"
+    critic: str = "separable"
+    hidden: int = 96
+    out: int = 32
+    init: str = "glorot"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from .mi_tasks import benchmark_task_names  # torch, imported only when a config is built
+
+        choose(self.task, benchmark_task_names(), "MI task")
+        choose(self.critic, ("separable", "concat"), "benchmark critic")
+        registry.ESTIMATORS.check(self.estimator)
+        check_int(self.hidden, "hidden", minimum=1)
+        check_int(self.out, "out", minimum=1)
+
+
 CONFIG_KINDS: dict[str, type[RunConfig]] = {
-    c.kind: c for c in (MultiViewConfig, AdversarialConfig, NonIIDConfig, SupervisedConfig)
+    c.kind: c
+    for c in (
+        MultiViewConfig,
+        AdversarialConfig,
+        NonIIDConfig,
+        SupervisedConfig,
+        MIBenchmarkConfig,
+    )
 }
 
 

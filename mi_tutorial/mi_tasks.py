@@ -413,11 +413,39 @@ def get_task(name: str) -> Task:
     return TASKS[choose(name, TASKS, "MI task")]
 
 
+#: The stepping staircase: a pseudo-task whose MI follows :data:`~mi_tutorial.synthetic.STAIRCASE`
+#: over the run (:func:`staircase_mi`), as in chapter 2 and Poole et al. (2019).
+STAIRCASE_TASK = "staircase"
+
+
+def benchmark_task_names() -> tuple[str, ...]:
+    """Every task of :data:`TASKS`, then the stepping :data:`STAIRCASE_TASK`."""
+    return (*TASKS, STAIRCASE_TASK)
+
+
+def task_mi(name: str, step: int = 0, steps: int = 1) -> float:
+    """The true MI (nats) of task ``name`` at ``step`` of ``steps``: a task's fixed ``mi``, or the
+    staircase's level at that step."""
+    if name == STAIRCASE_TASK:
+        return staircase_mi(step, steps)
+    return get_task(name).mi
+
+
+def sample_benchmark(name: str, n: int, step: int, steps: int, generator: torch.Generator) -> Pair:
+    """``n`` pairs of task ``name`` at ``step`` of ``steps`` (only the staircase depends on it)."""
+    if name == STAIRCASE_TASK:
+        x, y = sample_staircase(n, step, steps, generator)
+        return x.float(), y.float()
+    return get_task(name).sample(n, generator)
+
+
 __all__ = [
     "FAMILIES",
     "STAIRCASE_DIM",
+    "STAIRCASE_TASK",
     "TASKS",
     "Task",
+    "benchmark_task_names",
     "canonical_cov",
     "equicorrelated_cov",
     "gaussian_task",
@@ -425,10 +453,12 @@ __all__ = [
     "half_cube",
     "half_cube_inverse",
     "noniid_task",
+    "sample_benchmark",
     "sample_staircase",
     "spiral",
     "staircase_mi",
     "staircase_task",
     "student_t_task",
+    "task_mi",
     "transformed_task",
 ]

@@ -14,13 +14,15 @@ critic-capacity-cifar       E7    Fig. 8          E4 on CIFAR-10 (App. G)
 encoder-vs-estimator-cifar  E8    Fig. 9          E5 on CIFAR-10 (App. G)
 initialisation              R1    (none)          ours: Glorot-uniform vs PyTorch-default init of E4's MLP
 metric-learning             R2    (none)          ours: InfoNCE vs K-pair (shared encoder) vs triplet loss
+mi-benchmark                B1    (none)          beyond the paper: every bound x critic on tasks of known MI
 ==========================  ====  ==============  ============================================================
 
 E1–E8 are the paper's; R1 is a finding of this reproduction and R2 an experiment that the derivation of
 §4 suggests but the paper does not run (neither is in the paper). E7 and E8 need CIFAR-10, which cannot be
 downloaded on the machines that build the book: :func:`experiment_ids` leaves them out unless asked
 (``include_cifar10=True``), so the book never runs them; ``mi-tutorial run`` and ``mi-tutorial
-list`` know them.
+list`` know them. B1 is a benchmark beyond the paper (no claims): it is left out likewise unless
+asked (``include_beyond=True``) and has its own chapter.
 
 Profiles:
 
@@ -64,6 +66,7 @@ from . import (
     encoder_vs_estimator,
     initialisation,
     metric_learning,
+    mi_benchmark,
     noniid,
     residual,
     supervised,
@@ -145,7 +148,7 @@ __all__ = [
     "worst_reconstruction_error",
 ]
 
-#: Every experiment's declarations, in the paper's order (E1 … E8, then R1, R2).
+#: Every experiment's declarations, in the paper's order (E1 … E8, then R1, R2, then B1).
 STUDIES: tuple[Study, ...] = (
     bijective.STUDY,
     adversarial.STUDY,
@@ -158,6 +161,7 @@ STUDIES: tuple[Study, ...] = (
     cifar10.ENCODER_VS_ESTIMATOR_CIFAR,
     initialisation.STUDY,
     metric_learning.STUDY,
+    mi_benchmark.STUDY,
 )
 _BY_ID: dict[str, Study] = {s.experiment.id: s for s in STUDIES}
 
@@ -185,14 +189,19 @@ def _profile(name: str) -> str:
     return choose(name, PROFILES, "profile")
 
 
-def experiment_ids(include_cifar10: bool = False) -> list[str]:
-    """The experiment ids in the paper's order (E1 … E8, then R1, R2).
+def experiment_ids(include_cifar10: bool = False, include_beyond: bool = False) -> list[str]:
+    """The experiment ids in the paper's order (E1 … E8, then R1, R2, then B1).
 
     The CIFAR-10 experiments (E7, E8) are left out unless ``include_cifar10``: CIFAR-10 cannot be
     downloaded on the machines that build the book, so whatever loops over "every experiment" (the
-    book's report) skips them by default.
+    book's report) skips them by default. The benchmark beyond the paper (B1, no claims) is left
+    out unless ``include_beyond``.
     """
-    return [e.id for e in EXPERIMENTS.values() if include_cifar10 or not e.cifar10]
+    return [
+        e.id
+        for e in EXPERIMENTS.values()
+        if (include_cifar10 or not e.cifar10) and (include_beyond or not e.beyond_paper)
+    ]
 
 
 def describe(experiment: str) -> str:

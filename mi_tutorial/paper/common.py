@@ -47,6 +47,8 @@ class Experiment:
     description: str
     #: True for the App. G experiments, whose book and paper profiles train on CIFAR-10.
     cifar10: bool = False
+    #: True for a study beyond the paper (B1): no claims, left out of "every experiment".
+    beyond_paper: bool = False
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,8 @@ def final_summary(
                     "value": float(value),
                 }
             )
+    if not rows:  # none of ``metrics`` recorded
+        return pd.DataFrame(columns=["metric", "step", "mean", "sd", "n"])
     finals = pd.DataFrame(rows)
     grouped = finals.groupby([*labels, "config_key", "metric"], sort=False, dropna=False)
     summary = grouped.agg(

@@ -1,6 +1,6 @@
 r"""Training loops: a run is a pure function of ``(config, seed)`` → tidy records.
 
-Four kinds of run, one module each (:func:`run_config` dispatches on ``config.kind``); the pieces
+Five kinds of run, one module each (:func:`run_config` dispatches on ``config.kind``); the pieces
 they share are public in :mod:`.loop` and :mod:`.optim`, checkpoints in :mod:`.checkpoint`, and
 :mod:`.vectorised` trains several seeds of one config in one batched computation:
 
@@ -13,6 +13,8 @@ they share are public in :mod:`.loop` and :mod:`.optim`, checkpoints in :mod:`.c
   keeps learning the labels. :math:`I(g(X); X)` stays maximal throughout, yet linear accuracy drops.
 * :func:`train_noniid` (§4, Fig. 4c): a concat critic alone on 2-d Gaussian pairs whose batch shares
   one latent, showing that the bounds can exceed the true MI when the negatives are not i.i.d.
+* :func:`train_mi_benchmark` (B1, beyond the paper): a critic alone on a task of known MI
+  (:mod:`mi_tutorial.mi_tasks`), for the ground-truth benchmark of every bound.
 * :func:`train_supervised` (§3, the reference point of Fig. 4): an encoder and a linear head
   trained end to end with the labels.
 
@@ -43,6 +45,7 @@ by then, which is harmless because the run is abandoned. Every evaluated metric 
 from .adversarial import train_adversarial, uniform_cross_entropy
 from .checkpoint import CheckpointMismatch, CheckpointWriteError, checkpoint_summary
 from .loop import DATASETS, RECORD_COLUMNS, RUN_KINDS, EpochBatches, TrainingDiverged
+from .mi_benchmark import train_mi_benchmark
 from .multiview import JACOBIAN_SAMPLES, train_multiview
 from .noniid import train_noniid
 from .optim import ADAM_EPS, ADAM_VARIANTS, TF1Adam, make_adam
@@ -66,6 +69,7 @@ __all__ = [
     "make_adam",
     "run_config",
     "train_adversarial",
+    "train_mi_benchmark",
     "train_multiview",
     "train_noniid",
     "train_supervised",

@@ -45,7 +45,7 @@ from .checkpoint import (
 DATASETS = registry.DATASETS.builtins  # and any registered with registry.register_dataset
 
 
-RUN_KINDS = ("multiview", "adversarial", "noniid", "supervised")
+RUN_KINDS = ("multiview", "adversarial", "noniid", "supervised", "mi-benchmark")
 
 
 RECORD_COLUMNS = ("step", "metric", "value", "elapsed_s")

@@ -22,6 +22,7 @@ from .loop import (
     init_models,
     load_data,
 )
+from .mi_benchmark import benchmark_critic, train_mi_benchmark
 from .multiview import multiview_modules, train_multiview
 from .noniid import noniid_critic, train_noniid
 from .supervised import train_supervised
@@ -53,6 +54,7 @@ def run_config(
         "adversarial": train_adversarial,
         "noniid": train_noniid,
         "supervised": train_supervised,
+        "mi-benchmark": train_mi_benchmark,
     }[kind]
     extra = {"checkpoint": checkpoint} if kind == "multiview" else {}
     return trainer(
@@ -67,12 +69,14 @@ def build_models(
     ``seed`` (the parameters before step 0), on the CPU.
 
     Names: ``g1``, ``g2``, ``critic`` (multi-view; ``g2 is g1`` with a shared encoder), ``g``,
-    ``classifier`` (adversarial and supervised), ``critic`` (non-i.i.d.).
+    ``classifier`` (adversarial and supervised), ``critic`` (non-i.i.d. and mi-benchmark).
     """
     seed = check_int(seed, "seed", 0)
     kind = choose(getattr(config, "kind", None), RUN_KINDS, "run kind (config.kind)")
     if kind == "noniid":
         return {"critic": init_models(seed, lambda: noniid_critic(config))}
+    if kind == "mi-benchmark":
+        return {"critic": init_models(seed, lambda: benchmark_critic(config))}
     views = load_data(config.dataset, data)
     if kind == "multiview":
         names, builder = ("g1", "g2", "critic"), multiview_modules
