@@ -42,7 +42,9 @@ _ARTICLE = re.compile(r"<article\b[^>]*>(.*?)</article>", re.DOTALL)
 _SOURCE = re.compile(r'(\ssrc=")([^"]*)(")')
 #: A page that loads MathJax names its script; the whole book is typeset in such a page's frame.
 MATHJAX_SCRIPT = "tex-chtml.js"
-_BROWSER_ARGS = [
+#: Chromium flags for an offline, headless browser with no background traffic (the PDFs and the
+#: browser test use the same).
+OFFLINE_BROWSER_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -255,7 +257,7 @@ def build_pdfs(
     sizes: dict[str, int] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium, headless=True, args=_BROWSER_ARGS
+            executable_path=chromium, headless=True, args=OFFLINE_BROWSER_ARGS
         )
         context = browser.new_context()
         for target in chosen:

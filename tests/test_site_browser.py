@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from mi_tutorial.site_pdf import OFFLINE_BROWSER_ARGS
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,21 +51,12 @@ def browser():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     _require(chromium is not None, "Debian chromium is not installed (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
     with tempfile.TemporaryDirectory() as profile, sync_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             profile,
             executable_path=chromium,
             headless=True,
-            args=args,
+            args=OFFLINE_BROWSER_ARGS,
             timeout=60_000,
             viewport={"width": 1280, "height": 900},
         )
