@@ -13,14 +13,14 @@
 # %% [markdown]
 # # A ground-truth benchmark of every bound and critic
 #
-# Chapter 2 measured the estimators on a handful of tasks. This chapter, beyond the paper, runs
+# Chapter 2b measured the estimators on a handful of tasks. This chapter, beyond the paper, runs
 # **every** bound of the package — $I_{NCE}$, $I_{NWJ}$, TUBA, DV (MINE's bound), JS, $I_\alpha$
 # and SMILE — with a separable and a concat critic on every task of known mutual information in
 # `mi_tutorial.mi_tasks`, with three seeds, in one setting stated once and not tuned per task. The
 # task design follows {cite:t}`czyz2023beyond`: multivariate normals, then heavy tails (Student-t),
 # then the *same* distributions seen through invertible maps that leave the MI unchanged; it adds
-# the Gaussian staircase of {cite:t}`poole2019variational` (chapter 2) and the non-i.i.d. sampler
-# of the paper's Fig. 4c (chapter 7). The result is a leaderboard: per task and estimator the final
+# the Gaussian staircase of {cite:t}`poole2019variational` (chapter 2b) and the non-i.i.d. sampler
+# of the paper's Fig. 4c (chapter 7b). The result is a leaderboard: per task and estimator the final
 # estimate, its bias, its spread over seeds and over steps, and whether it sat at its ceiling.
 #
 # Experiment B1 is not part of the paper: it makes no claim about it and the claims ledger of
@@ -119,7 +119,7 @@ task_table.style.format({"true MI (nats, at the end)": "{:.3f}"}).hide(axis="ind
 
 # %% [markdown]
 # The *staircase* steps its MI through 2, 4, 6, 8 and 10 nats during the run (a fifth of the
-# steps each), so its final window sits on the 10-nat level. The *non-i.i.d.* task is chapter 7's:
+# steps each), so its final window sits on the 10-nat level. The *non-i.i.d.* task is chapter 7b's:
 # all pairs of a batch share one latent, so the negatives are not independent of the positives
 # and the bounds' guarantees do not hold; its MI (of one pair) is tiny. `tests/test_mi_benchmark.py`
 # checks every stated MI against a Monte-Carlo average of $\log\frac{p(x,y)}{p(x)p(y)}$.
