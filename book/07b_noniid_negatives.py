@@ -48,6 +48,7 @@ SEEDS = check_seeds_parameter(SEEDS)
 
 
 # %% [markdown]
+# ## The experiment of App. E
 #
 # The derivation of $I_{NCE}$ as a lower bound assumes that the $K$ pairs of a batch are drawn
 # i.i.d. from $p(x, y)$, so that for anchor $x_i$ the other $y_j$ are samples of $p(y)$
