@@ -27,6 +27,7 @@ from myst_nb import glue
 
 from mi_tutorial import paper
 from mi_tutorial.report import against_paper, ledger
+from mi_tutorial.report import critic_capacity as critic_capacity_report
 from mi_tutorial.report.coverage import coverage
 from mi_tutorial.report.metric_learning import plot_noniid
 from mi_tutorial.report.plotting import use_book_style
@@ -187,9 +188,9 @@ deviations.style.hide(axis="index")
 # - **Adam's ε** is Keras' 1e-7, added to the bias-corrected $\sqrt{\hat v}$ as PyTorch does. The
 #   official notebook used TF1's `tf.train.AdamOptimizer`, which adds 1e-8 to the *uncorrected*
 #   $\sqrt v$ (PyTorch's Adam with an ε that starts near 3e-7 and decays to 1e-8); it is available
-#   as `adam="tf1"` (`mi_tutorial.training.optim.TF1Adam`), and its effect on E4 is still to be
-#   measured over three paper-profile seeds, so the default stays Keras'. Layers are initialised
-#   like Keras (Glorot-uniform, zero bias) — chapter 3 shows how much the initialisation matters.
+#   as `adam="tf1"` (`mi_tutorial.training.optim.TF1Adam`), and measured on E4 below; the default
+#   stays Keras'. Layers are initialised like Keras (Glorot-uniform, zero bias) — chapter 3 shows
+#   how much the initialisation matters.
 # - **The RealNVP** follows the notebook by default: each block is permute → coupling (TFP's
 #   `Chain` applies its list in reverse) and every encoder and seed draws its own permutations.
 #   The committed E1/E2 runs predate that and used one set of permutations for both encoders and
@@ -203,6 +204,21 @@ deviations.style.hide(axis="index")
 # - **The linear probe** is the notebook's (min-max scaling, SAGA, tol 0.1, C = 10), fitted on all
 #   60,000 training images; the `multi_class` argument no longer exists in current scikit-learn,
 #   whose default for this solver is the same multinomial model.
+
+# %% [markdown]
+# **Which Adam?** E4's bilinear critic with $I_{NCE}$ at the paper profile, once with each
+# optimiser (committed runs, read from the store; nothing is trained here; `mi-tutorial run
+# critic-capacity --profile paper` with `adam="tf1"` makes more):
+
+# %% tags=["hide-input"]
+adam_table, adam_sentence = critic_capacity_report.adam_comparison(
+    ResultsStore().load_stored(paper.critic_capacity.adam_variants())
+)
+glue("report_adam", Markdown(adam_sentence[0].upper() + adam_sentence[1:]), display=False)
+display(adam_table)
+
+# %% [markdown]
+# {glue:md}`report_adam`
 
 # %% [markdown]
 # ## The paper profile: committed runs

@@ -159,3 +159,41 @@ def test_both_bounds_labels_each_quantity_and_drops_non_finite_rows():
     by_quantity = rows.groupby("quantity")["value"].mean()
     assert by_quantity[QUANTITY_LABELS["train_bound"]] == pytest.approx(0.1)
     assert by_quantity[QUANTITY_LABELS["bound"]] == pytest.approx(0.5)
+
+
+def _adam_records(accuracy: dict[str, list[float]]) -> pd.DataFrame:
+    rows = []
+    for adam, values in accuracy.items():
+        for seed, acc in enumerate(values):
+            for metric, v in (("accuracy", acc), ("train_bound", 4.72), ("bound", 4.41)):
+                rows.append(
+                    {
+                        "experiment": "critic-capacity",
+                        "config_key": f"key-{adam}",
+                        "adam": adam,
+                        "critic": "bilinear",
+                        "seed": seed,
+                        "step": 20000,
+                        "metric": metric,
+                        "value": v,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_adam_comparison_reads_both_optimisers_and_judges_against_the_seed_spread():
+    from mi_tutorial.paper.critic_capacity import adam_variants
+
+    keras, tf1 = adam_variants()
+    assert (keras.adam, tf1.adam) == ("keras", "tf1") and keras.key() != tf1.key()
+    table, sentence = e4.adam_comparison(
+        _adam_records({"keras": [0.880, 0.884], "tf1": [0.881, 0.883]})
+    )
+    assert list(table.index) == ["keras", "tf1"]
+    assert "I_NCE, training batches (the paper's quantity)" in table.columns
+    assert "+0.0 points, within the spread" in sentence and "(2 seeds)" in sentence
+    _, apart = e4.adam_comparison(_adam_records({"keras": [0.880, 0.881], "tf1": [0.90, 0.901]}))
+    assert "+2.0 points, larger than the spread" in apart
+    _, missing = e4.adam_comparison(_adam_records({"keras": [0.88]}))
+    assert "adam='tf1'" in missing
+    assert e4.adam_comparison(pd.DataFrame())[1].startswith("no paper-profile run")

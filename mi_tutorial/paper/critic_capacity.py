@@ -107,6 +107,13 @@ def configs(profile: str) -> list[RunConfig]:
     ]
 
 
+def adam_variants(profile: str = "paper") -> list[RunConfig]:
+    """The bilinear critic with I_NCE under Keras' Adam (our default) and under TF1's
+    (``adam="tf1"``, the official notebook's optimiser): the pair that measures the choice."""
+    base = next(c for c in configs(profile) if (c.critic, c.estimator) == ("bilinear", "infonce"))
+    return [base, base.replace(adam="tf1")]
+
+
 #: Claims 7a/7b: "bilinear ≥ separable" holds while the bilinear mean accuracy is at most this far
 #: below the separable one (the paper's two curves end 0.003–0.004 apart, within its seed spread).
 ORDER_TIE = 0.005

@@ -35,6 +35,7 @@ from .side_by_side import (
     per_seed_at,
     value_text,
 )
+from .summaries import final_summary, format_summary
 
 
 def parameter_table(configs, input_dim: int) -> pd.DataFrame:
@@ -222,3 +223,31 @@ def verdicts_text(claims: pd.DataFrame, ids: tuple[str, ...]) -> str:
     """ "7a reproduced, 7b partially, …": the ledger's verdicts of the claims ``ids``."""
     verdicts = claims.set_index("claim")["verdict"]
     return ", ".join(f"{i} {verdicts.get(i, 'not run')}" for i in ids)
+
+
+def adam_comparison(records: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Keras' Adam against TF1's on the runs of
+    :func:`mi_tutorial.paper.critic_capacity.adam_variants`: the final accuracy and bounds (mean ±
+    SD over seeds) and a sentence comparing the accuracies. A difference smaller than the larger of
+    the two SDs over seeds is reported as within the spread of the seeds."""
+    if records.empty:
+        return pd.DataFrame(), "no paper-profile run of this pair is stored yet."
+    summary = final_summary(records, ("accuracy", PAPER_BOUND, HELD_OUT_BOUND))
+    table = format_summary(summary).rename(
+        columns={m: f"I_NCE, {label}" for m, label in QUANTITY_LABELS.items()}
+    )
+    missing = sorted({"keras", "tf1"} - set(records["adam"]))
+    if missing:
+        return table, f"no run with `adam={missing[0]!r}` is stored yet."
+    accuracy = summary[summary["metric"] == "accuracy"].set_index("adam")
+    keras, tf1 = accuracy.loc["keras"], accuracy.loc["tf1"]
+    difference = tf1["mean"] - keras["mean"]
+    spread = max(keras["sd"], tf1["sd"])
+    verdict = "within" if abs(difference) < spread else "larger than"
+    sentence = (
+        f"the final linear-probe accuracy is {tf1['mean']:.3f} ± {tf1['sd']:.3f} with TF1's Adam "
+        f"({tf1['n']} seeds) and {keras['mean']:.3f} ± {keras['sd']:.3f} with Keras' "
+        f"({keras['n']} seeds): a difference of {100 * difference:+.1f} points, {verdict} the "
+        f"spread of the seeds ({100 * spread:.1f} points)."
+    )
+    return table, sentence
