@@ -327,15 +327,24 @@ glue(
 )
 glue("compute_mib_wall_h", benchmark_cost["wall_s"] / 3600, display=False)
 glue("compute_mib_threads", ", ".join(benchmark_threads) or "none stored", display=False)
+complete = int(benchmark_cost["runs"]) == benchmark_total
+glue(
+    "compute_mib_basis",
+    "the measured total, since every run of the sweep is stored"
+    if complete
+    else "the mean of the stored runs times the number of runs, an extrapolation while the sweep "
+    "is incomplete (its runs are stored task by task, and the tasks differ in cost); nan while no "
+    "run is stored",
+    display=False,
+)
 
 # %% [markdown]
 # {glue:text}`compute_mib_runs` of the sweep's {glue:text}`compute_mib_total` runs are stored; they
 # took {glue:text}`compute_mib_cpu_h:.2f` CPU hours ({glue:text}`compute_mib_cpu_s_per_run:.1f` CPU
 # seconds per run; wall time {glue:text}`compute_mib_wall_h:.2f` h on shared cores; torch threads
 # per run: {glue:text}`compute_mib_threads`), so the full sweep costs about
-# {glue:text}`compute_mib_full_cpu_h:.2f` CPU hours on one thread of this machine: the mean of the
-# stored runs times the number of runs, an extrapolation while the sweep is incomplete (its runs
-# are stored task by task, and the tasks differ in cost); nan while no run is stored. It runs with
+# {glue:text}`compute_mib_full_cpu_h:.2f` CPU hours on one thread of this machine:
+# {glue:text}`compute_mib_basis`. It runs with
 #
 # ```bash
 # OMP_NUM_THREADS=1 mi-tutorial run mi-benchmark --profile paper --jobs 2
