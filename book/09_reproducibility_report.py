@@ -207,8 +207,8 @@ deviations.style.hide(axis="index")
 
 # %% [markdown]
 # **Which Adam?** E4's bilinear critic with $I_{NCE}$ at the paper profile, once with each
-# optimiser (committed runs, read from the store; nothing is trained here; `mi-tutorial run
-# critic-capacity --profile paper` with `adam="tf1"` makes more):
+# optimiser (committed runs, read from the store; nothing is trained here; the `adam="tf1"` runs
+# are jobs of `python benchmarks/campaign.py --plan fidelity`):
 
 # %% tags=["hide-input"]
 adam_table, adam_sentence = critic_capacity_report.adam_comparison(
