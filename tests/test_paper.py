@@ -56,9 +56,16 @@ PAPER_KEYS = {
 }
 
 
+#: Committed runs beside an experiment's paper configs: variants that measure one of our choices.
+VARIANTS = {"critic-capacity": paper.critic_capacity.adam_variants}
+
+
 @pytest.mark.parametrize("experiment", WITH_COMMITTED_RUNS)
 def test_every_paper_config_has_its_committed_folder(experiment):
-    keys = [c.key() for c in paper.get_configs(experiment, "paper")]
+    configs = [*paper.get_configs(experiment, "paper")]
+    if experiment in VARIANTS:
+        configs += VARIANTS[experiment]("paper")
+    keys = {c.key() for c in configs}
     folders = sorted(p.name for p in (COMMITTED / experiment).iterdir() if p.is_dir())
     assert sorted(keys) == folders
 
