@@ -230,7 +230,7 @@ supervised = paper.run("supervised", PROFILE, seeds=SEEDS, force=not USE_CACHE, 
 display(summaries.format_summary(summaries.final_summary(supervised, ("classifier_accuracy",))))
 
 # %% [markdown]
-# At the `book` profile these runs stop after about two epochs, well before either network has
+# At the `book` profile these runs stop after about one epoch, well before either network has
 # converged: read them as a check that the supervised trainer runs, and claim 11 above for the
 # comparison with the paper.
 #

@@ -93,7 +93,7 @@ def test_schedules_are_declared_per_experiment_and_profile():
             assert paper.SCHEDULES[profile][experiment] == (steps, every)
             assert {c.steps for c in paper.get_configs(experiment, profile)} == {steps}
     assert paper.schedule("critic-capacity-cifar", "paper") == (63_000, 1_000)
-    assert paper.schedule("encoder-vs-estimator-cifar", "book") == (6_001, 3_000)
+    assert paper.schedule("encoder-vs-estimator-cifar", "book") == (1_501, 750)
 
 
 def test_listing_the_experiments_imports_neither_torch_nor_the_report():
