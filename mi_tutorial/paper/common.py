@@ -153,7 +153,8 @@ E2 adversarial  a short live run: 3 settings × (200 × (10 classifier updates o
 E3 residual     a short live run: 2 runs × (300 × 10.5 ms + 3 evals × (probe ≈3 s
                 + Jacobians ≈3 s))                                                     ≈ 0.7 min
 E4 critics      2 estimators × 3,000 × (4 + 5 + 12) ms + 6 runs × 7 evals × ≈2 s        ≈ 3.5 min
-E5 encoders     a short live run, I_NCE only: MLP 2 runs × (500 × 4 ms + 3 evals × 2 s) ≈ 0.3 min
+E5 encoders     a short live run, I_NCE only:
+                MLP 2 runs × (500 × 4 ms + 3 evals × 2 s)                              ≈ 0.3 min
                 ConvNet 2 runs × (500 × 75 ms + 3 evals × ≈10 s)                       ≈ 2.3 min
 E6 noniid       4 runs × 5,000 steps × ≈4.6 ms                                         ≈ 1.5 min
 R1 init         2 runs × (3,000 × 4 ms + 7 evals × ≈2 s)  (one is E4's config)        ≈ 0.7 min

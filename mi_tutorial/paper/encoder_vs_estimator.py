@@ -41,8 +41,7 @@ EXPERIMENT = Experiment(
 )
 SCHEDULE = {
     "paper": PAPER_SCHEDULE,
-    # The live run proves the code path; chapter 6's figures read the committed paper-profile runs.
-    "book": (501, 250),
+    "book": (501, 250),  # a short live run: see BOOK_BUDGET
     "smoke": SMOKE_SCHEDULE,
 }
 NOTES = {
