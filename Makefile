@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PROFILE ?= book
-JOBS ?= 1
+JOBS ?= auto
 
 .PHONY: all book pdf test lint data bench browser-test clean venv
 

@@ -36,7 +36,7 @@ import pandas as pd
 import torch
 from myst_nb import glue
 
-from mi_tutorial.pipeline import EXECUTION_LOG, REPO
+from mi_tutorial.pipeline import EXECUTION_LOG, REPO, elapsed_seconds
 
 PACKAGES = [
     "mi-tutorial",
@@ -127,10 +127,14 @@ rows = [
 execution = pd.DataFrame(rows, columns=["chapter", "parameters", "seconds", "finished"])
 total = float(execution["seconds"].sum()) if len(execution) else 0.0
 glue("env_total_minutes", total / 60.0, display=False)
+glue("env_elapsed_minutes", elapsed_seconds(log) / 60.0, display=False)
+at_once = max((entry.get("chapters_at_once", 1) for entry in log.values()), default=1)
+glue("env_at_once", at_once, display=False)
 glue("env_n_chapters", len(execution), display=False)
 execution.style.hide(axis="index").format({"seconds": "{:.1f}"})
 
 # %% [markdown]
 # Executing the {glue:text}`env_n_chapters` chapters above took
-# {glue:text}`env_total_minutes:.1f` minutes in total (this page itself is not yet in the log while
-# it runs).
+# {glue:text}`env_total_minutes:.1f` minutes of chapter time and {glue:text}`env_elapsed_minutes:.1f`
+# minutes of wall-clock time, with up to {glue:text}`env_at_once` chapters at once (this page itself
+# is not yet in the log while it runs).

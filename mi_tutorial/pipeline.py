@@ -22,6 +22,8 @@ import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,6 +68,48 @@ def _kernel_environment() -> None:
     """Matplotlib must not be forced to Agg inside the kernel, or figures vanish from the notebook."""
     os.environ.pop("MPLBACKEND", None)
     os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def parse_jobs(value: str) -> int:
+    """``--jobs``: a positive integer, or ``auto`` for one chapter per available CPU."""
+    if value == "auto":
+        return available_cpus()
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1 or 'auto', got {value!r}")
+    return jobs
+
+
+@contextmanager
+def threads_per_kernel(jobs: int, cpus: int | None = None):
+    """With ``jobs`` kernels at once, give each ``cpus // jobs`` (at least 1) torch/BLAS threads,
+    so that they share the machine instead of oversubscribing it; a thread count the caller set
+    in the environment wins. The environment is restored afterwards."""
+    cpus = cpus or available_cpus()
+    if jobs <= 1 or any(name in os.environ for name in THREAD_VARIABLES):
+        yield None
+        return
+    threads = str(max(1, cpus // jobs))
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, threads))
+    try:
+        yield int(threads)
+    finally:
+        for name in THREAD_VARIABLES:
+            os.environ.pop(name, None)
 
 
 def execute_chapter(source: Path, parameters: dict, timeout: int | None = None) -> float:
@@ -156,6 +200,16 @@ def dependencies(stems: list[str]) -> dict[str, set[str]]:
     return deps
 
 
+def start_order(
+    stems: list[str], deps: dict[str, set[str]], expected: dict[str, float]
+) -> list[str]:
+    """The order in which ready chapters start: those more chapters wait for first (so that
+    chapter 8's inputs are done early), then the longer ones by the last build's times, then the
+    table of contents' order."""
+    waiting = {stem: sum(stem in before for before in deps.values()) for stem in stems}
+    return sorted(stems, key=lambda s: (-waiting[s], -expected.get(s, 0.0), stems.index(s)))
+
+
 def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
 
@@ -164,17 +218,19 @@ class Progress:
     """One line per chapter: which, how far, elapsed, and the time left as estimated from the
     previous build's ``execution.json`` (chapters it did not time count as unknown)."""
 
-    def __init__(self, stems: list[str], previous: dict) -> None:
+    def __init__(self, stems: list[str], previous: dict, jobs: int = 1) -> None:
         self.stems, self.start, self.finished_stems = stems, time.perf_counter(), set()
         self.expected = {s: previous[s]["seconds"] for s in stems if s in previous}
+        self.jobs = jobs
 
     def started(self, stem: str) -> None:
         elapsed = time.perf_counter() - self.start
         left = [s for s in self.stems if s not in self.finished_stems]
         known = sum(self.expected.get(s, 0.0) for s in left)
         unknown = sum(s not in self.expected for s in left)
+        at_once = f", {self.jobs} at a time" if self.jobs > 1 else ""
         estimate = (
-            f"about {_minutes(known)} left by the last build's times"
+            f"about {_minutes(known / self.jobs)} left by the last build's times{at_once}"
             + (f" (+{unknown} chapter(s) never timed)" if unknown else "")
             if self.expected
             else "no earlier build to estimate the time left from"
@@ -204,14 +260,17 @@ def execute_chapters(
         for stem, entry in previous.items()
         if entry.get("parameters", {}).get("PROFILE") == profile
     }
-    progress = Progress(list(by_stem), same_profile)
-    pending, running, lock = list(by_stem), {}, threading.Lock()
+    progress = Progress(list(by_stem), same_profile, jobs)
+    pending = start_order(list(by_stem), deps, progress.expected)
+    running, lock = {}, threading.Lock()
 
     def run(stem: str) -> float:
         progress.started(stem)
         return execute_chapter(by_stem[stem], {"PROFILE": profile}, timeout=timeout)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with threads_per_kernel(jobs) as threads, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        if threads:
+            print(f"[book] {jobs} chapters at a time, {threads} thread(s) each", flush=True)
         while pending or running:
             ready = [s for s in pending if not deps[s] & (set(pending) | set(running))]
             for stem in ready[: max(1, jobs) - len(running)]:
@@ -229,8 +288,21 @@ def execute_chapters(
                         "parameters": {"PROFILE": profile},
                         "seconds": round(seconds, 2),
                         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                        "chapters_at_once": jobs,
                     }
                     EXECUTION_LOG.write_text(json.dumps(log, indent=2))
+
+
+def elapsed_seconds(log: dict) -> float:
+    """Wall-clock seconds from the first chapter's start to the last one's end in an execution
+    log; with several chapters at once this is less than the sum of their ``seconds``."""
+    if not log:
+        return 0.0
+    ends = [
+        datetime.strptime(e["finished"], "%Y-%m-%dT%H:%M:%S%z").timestamp() for e in log.values()
+    ]
+    starts = [end - e["seconds"] for end, e in zip(ends, log.values(), strict=True)]
+    return max(ends) - min(starts)
 
 
 def build_book(
@@ -283,11 +355,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-html", action="store_true", help="execute only; skip jupyter-book")
     parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
     parser.add_argument(
-        "--jobs", type=int, default=1, help="chapters executed at once (each kernel is a process)"
+        "--jobs",
+        type=parse_jobs,
+        default=1,
+        help="chapters executed at once, each in its own kernel with its share of the CPUs "
+        "('auto': one per CPU); chapter 8 and the appendix still wait for what they read",
     )
     args = parser.parse_args(argv)
-    if args.jobs < 1:
-        parser.error(f"--jobs must be >= 1, got {args.jobs}")
     try:
         build_book(
             args.profile, args.only, not args.no_execute, not args.no_html, args.timeout, args.jobs

@@ -106,19 +106,19 @@ def fit_linear_probe(
     tolerance_grad: float = 1e-7,
 ) -> ProbeResult:
     r"""Minimise the probe objective :math:`J(W, b)` (float64, full-batch L-BFGS with a
-        strong-Wolfe line search from :math:`W = 0, b = 0`; stops when the largest gradient entry is
-        below ``tolerance_grad`` or after ``max_iter`` iterations).
+    strong-Wolfe line search from :math:`W = 0, b = 0`; stops when the largest gradient entry is
+    below ``tolerance_grad`` or after ``max_iter`` iterations).
 
-        **Preconditioning.** With the paper's weak regularisation (``C = 10`` on 60k examples) the
-        problem is badly conditioned, and L-BFGS is not invariant to feature scales. We therefore
-        optimise in standardised coordinates :math:`x' = (x - \mu) / \sigma` (per feature, training
-        statistics of the scaled features), with :math:`W' = W \operatorname{diag}(\sigma)`,
-        :math:`b' = b + W\mu` and the penalty :math:`\sum_{kj} (W'_{kj} / \sigma_j)^2 =
-        \lVert W
-    Vert_F^2`: the same objective, the same minimiser, mapped back at the end. On
-        E4's concat-critic features, 300 iterations without it reached :math:`J` = 0.534, below the
-        protocol's early-stopped SAGA (0.604), while 100 iterations (0.642) did not even reach it.
-        ``objective`` reports :math:`J` at the returned weights, so a caller can check."""
+    **Preconditioning.** With the paper's weak regularisation (``C = 10`` on 60k examples) the
+    problem is badly conditioned, and L-BFGS is not invariant to feature scales. We therefore
+    optimise in standardised coordinates :math:`x' = (x - \mu) / \sigma` (per feature, training
+    statistics of the scaled features), with :math:`W' = W \operatorname{diag}(\sigma)`,
+    :math:`b' = b + W\mu` and the penalty
+    :math:`\sum_{kj} (W'_{kj} / \sigma_j)^2 = \lVert W\rVert_F^2`: the same objective, the same
+    minimiser, mapped back at the end. On E4's concat-critic features, 300 iterations without it
+    reached :math:`J` = 0.534, below the protocol's early-stopped SAGA (0.604), while 100
+    iterations (0.642) did not even reach it. ``objective`` reports :math:`J` at the returned
+    weights, so a caller can check."""
     C = check_inverse_regularisation(C)
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     tolerance_grad = check_float(tolerance_grad, "tolerance_grad", minimum=0.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -116,7 +117,8 @@ def test_parallel_execution_respects_dependencies_and_logs_every_chapter(
     assert order.index(("start", "08_beyond_mi")) > order.index(("end", "04a_b"))
     assert order.index(("start", "91_environment")) > order.index(("end", "08_beyond_mi"))
     assert sum(1 for kind, _ in order[:2] if kind == "start") == 2  # two ran at once
-    assert "about 1 min 01 s left" in capsys.readouterr().out  # not the book build's 900 s
+    # 61 s of chapters left, two at a time; not the book build's 900 s
+    assert "about 0 min 30 s left by the last build's times, 2 at a time" in capsys.readouterr().out
 
 
 def test_progress_lines_estimate_the_time_left_from_the_last_build(capsys):
@@ -133,3 +135,45 @@ def test_progress_lines_estimate_the_time_left_from_the_last_build(capsys):
     fresh = pipeline.Progress(["01_a"], {})
     fresh.started("01_a")
     assert "no earlier build" in capsys.readouterr().out
+
+
+def test_chapters_that_others_wait_for_start_first():
+    stems = ["01_a", "02_long", "04a_b", "05_c", "08_beyond_mi", "91_environment"]
+    deps = pipeline.dependencies(stems)
+    order = pipeline.start_order(stems, deps, {"02_long": 300.0, "01_a": 5.0})
+    assert order[:2] == ["04a_b", "05_c"]  # chapter 8 reads them
+    assert order.index("02_long") < order.index("01_a")  # then the longer first
+    assert order[-1] == "91_environment"
+
+
+def test_parallel_kernels_share_the_cpus_and_the_environment_is_restored(monkeypatch):
+    for name in pipeline.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    with pipeline.threads_per_kernel(2, cpus=2) as threads:
+        assert threads == 1 and os.environ["OMP_NUM_THREADS"] == "1"
+    assert "OMP_NUM_THREADS" not in os.environ
+    with pipeline.threads_per_kernel(3, cpus=16) as threads:
+        assert threads == 5 and os.environ["MKL_NUM_THREADS"] == "5"
+    with pipeline.threads_per_kernel(1, cpus=2) as threads:
+        assert threads is None and "OMP_NUM_THREADS" not in os.environ
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")  # the caller's choice wins
+    with pipeline.threads_per_kernel(2, cpus=2) as threads:
+        assert threads is None and os.environ["OMP_NUM_THREADS"] == "4"
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "two", ""])
+def test_jobs_must_be_a_positive_integer_or_auto(bad, capsys):
+    with pytest.raises(SystemExit):
+        pipeline.main(["--jobs", bad, "--no-html", "--no-execute"])
+    assert "expected an integer >= 1 or 'auto'" in capsys.readouterr().err
+    assert pipeline.parse_jobs("auto") == pipeline.available_cpus() >= 1
+
+
+def test_elapsed_time_of_a_parallel_build_is_less_than_its_chapter_time():
+    log = {
+        "01_a": {"seconds": 60.0, "finished": "2026-12-06T10:01:00+0000"},
+        "02_b": {"seconds": 90.0, "finished": "2026-12-06T10:01:30+0000"},  # beside 01_a
+        "03_c": {"seconds": 30.0, "finished": "2026-12-06T10:02:00+0000"},
+    }
+    assert pipeline.elapsed_seconds(log) == 120.0  # 10:00:00 to 10:02:00; 180 s of chapter time
+    assert pipeline.elapsed_seconds({}) == 0.0

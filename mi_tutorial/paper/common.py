@@ -145,6 +145,7 @@ def critic_kwargs(critic: str, profile: str) -> dict:
 #: and keep the live run to prove the code path.
 #: E5 is the expensive one (a ConvNet step costs ≈ 75 ms): chapter 6 shows the committed
 #: paper-profile runs, so the book keeps a 500-step live run with I_NCE only, as E1–E3 do.
+#: E6's figure (chapter 7b) reads the committed 20,000-step runs, so its live run is 1,000 steps.
 BOOK_BUDGET = """\
 E1 bijective    a short live run: 2 runs × (300 steps × ≈45 ms + 3 evals × ≈4 s)      ≈ 0.6 min
 E2 adversarial  a short live run: 3 settings × (200 × (10 classifier updates on a frozen
@@ -156,10 +157,10 @@ E4 critics      2 estimators × 3,000 × (4 + 5 + 12) ms + 6 runs × 7 evals × 
 E5 encoders     a short live run, I_NCE only:
                 MLP 2 runs × (500 × 4 ms + 3 evals × 2 s)                              ≈ 0.3 min
                 ConvNet 2 runs × (500 × 75 ms + 3 evals × ≈10 s)                       ≈ 2.3 min
-E6 noniid       4 runs × 5,000 steps × ≈4.6 ms                                         ≈ 1.5 min
+E6 noniid       a short live run: 4 runs × 1,000 steps × ≈4.6 ms                       ≈ 0.3 min
 R1 init         2 runs × (3,000 × 4 ms + 7 evals × ≈2 s)  (one is E4's config)        ≈ 0.7 min
 R2 metric       3 runs × (3,000 × ≈4 ms + 7 evals × ≈2 s)                              ≈ 1.3 min
-total                                                                                  ≈ 11.9 min
+total                                                                                  ≈ 10.7 min
 plus chapter 2b's synthetic estimator benchmark (≈2–3 min), kernel starts and the HTML build.
 """
 
