@@ -435,7 +435,7 @@ def noniid_step_ms(quick: bool) -> float:
 
 
 def book_times() -> dict | None:
-    from mi_tutorial.pipeline import EXECUTION_LOG, REPO
+    from mi_tutorial.pipeline import EXECUTION_LOG, REPO, elapsed_seconds
 
     if not EXECUTION_LOG.exists():
         print(f"book chapters: not built yet (no {EXECUTION_LOG})")
@@ -445,14 +445,25 @@ def book_times() -> dict | None:
         name: {"seconds": entry["seconds"], "profile": entry["parameters"].get("PROFILE")}
         for name, entry in log.items()
     }
-    total = sum(c["seconds"] for c in chapters.values())
+    total, elapsed = sum(c["seconds"] for c in chapters.values()), elapsed_seconds(log)
+    at_once = max(entry.get("chapters_at_once", 1) for entry in log.values())
     for name, c in chapters.items():
         print(f"  {name:<28} {c['seconds']:>8.1f} s  (PROFILE={c['profile']})")
-    print(f"  {'total':<28} {total:>8.1f} s = {total / 60:.1f} min (HTML build not included)")
+    print(f"  {'chapter time':<28} {total:>8.1f} s = {total / 60:.1f} min")
+    print(
+        f"  {'wall clock':<28} {elapsed:>8.1f} s = {elapsed / 60:.1f} min "
+        f"(up to {at_once} chapters at once; HTML build not included)"
+    )
     source = (
         EXECUTION_LOG.relative_to(REPO) if EXECUTION_LOG.is_relative_to(REPO) else EXECUTION_LOG
     )
-    return {"chapters": chapters, "total_s": total, "source": str(source)}  # no machine's path
+    return {  # no machine's path
+        "chapters": chapters,
+        "total_s": total,
+        "elapsed_s": elapsed,
+        "chapters_at_once": at_once,
+        "source": str(source),
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -603,10 +614,10 @@ def target_rows(report: dict) -> list[tuple[str, str, str, bool]]:
             )
     book = report.get("book")
     if book:
-        minutes = book["total_s"] / 60
+        minutes = book.get("elapsed_s", book["total_s"]) / 60  # older reports: one at a time
         rows.append(
             (
-                "book execution (HTML excluded)",
+                "book execution, wall clock (no HTML)",
                 "≤ 20 min",
                 f"{minutes:.1f} min",
                 minutes <= TARGETS["book_minutes"],

@@ -204,10 +204,14 @@ def start_order(
     stems: list[str], deps: dict[str, set[str]], expected: dict[str, float]
 ) -> list[str]:
     """The order in which ready chapters start: those more chapters wait for first (so that
-    chapter 8's inputs are done early), then the longer ones by the last build's times, then the
-    table of contents' order."""
+    chapter 8's inputs are done early), then those that waited for more (chapter 8 itself, as
+    soon as it can), then the longer ones by the last build's times, then the table of contents'
+    order."""
     waiting = {stem: sum(stem in before for before in deps.values()) for stem in stems}
-    return sorted(stems, key=lambda s: (-waiting[s], -expected.get(s, 0.0), stems.index(s)))
+    return sorted(
+        stems,
+        key=lambda s: (-waiting[s], -len(deps[s]), -expected.get(s, 0.0), stems.index(s)),
+    )
 
 
 def _minutes(seconds: float) -> str:
@@ -220,11 +224,13 @@ class Progress:
 
     def __init__(self, stems: list[str], previous: dict, jobs: int = 1) -> None:
         self.stems, self.start, self.finished_stems = stems, time.perf_counter(), set()
+        self.started_count = 0
         self.expected = {s: previous[s]["seconds"] for s in stems if s in previous}
         self.jobs = jobs
 
     def started(self, stem: str) -> None:
         elapsed = time.perf_counter() - self.start
+        self.started_count += 1
         left = [s for s in self.stems if s not in self.finished_stems]
         known = sum(self.expected.get(s, 0.0) for s in left)
         unknown = sum(s not in self.expected for s in left)
@@ -236,7 +242,7 @@ class Progress:
             else "no earlier build to estimate the time left from"
         )
         print(
-            f"[book] {len(self.finished_stems) + 1}/{len(self.stems)} {stem}: started at {_minutes(elapsed)}; "
+            f"[book] {self.started_count}/{len(self.stems)} {stem}: started at {_minutes(elapsed)}; "
             f"{estimate}",
             flush=True,
         )

@@ -576,3 +576,19 @@ def test_e2_finding_counts_only_drops_while_the_encoder_is_invertible():
     assert adversarial_finding(pd.DataFrame(still_invertible)).startswith(
         "Fig. 1c is reproduced at maximal MI"
     )
+
+
+def test_e2_finding_names_the_settings_still_shown_with_first_version_runs():
+    from mi_tutorial.paper import adversarial_finding
+    from mi_tutorial.paper.claims import variant_note
+
+    faithful = pd.DataFrame(_adversarial(1e-4, 1e-6, True, 0.84, reconstruction=1e-6))
+    earlier = pd.DataFrame(_adversarial(1e-3, 1e-5, False, 0.40, reconstruction=float("nan")))
+    faithful["config_key"], earlier["config_key"] = "new", "old"
+    records = pd.concat([faithful, earlier.assign(variant="the first version")], ignore_index=True)
+    text = adversarial_finding(records)
+    assert "(lr 0.0001 / 1e-06, shift-only couplings)" in text  # a faithful run: no mark
+    assert "(lr 0.001 / 1e-05, affine couplings, first-version RealNVP)" in text
+    assert text.endswith("(Runs of the first version for 1 of 2 configurations.)")
+    assert variant_note(faithful) == ""
+    assert variant_note(earlier.assign(variant="v")) == "runs of v"

@@ -181,7 +181,7 @@ def test_no_import_cycles_between_modules():
 
 def test_e1_shows_the_first_versions_runs_labelled_until_faithful_ones_exist(tmp_path):
     """Runs stored before the notebook's RealNVP permutations keep their keys; the report shows
-    them, with a ``variant`` column, only while no run of the current configs exists."""
+    them, with a ``variant`` column, for each config that has no run of its own yet."""
     import pandas as pd
 
     from mi_tutorial.paper.common import SHARED_PERMUTATIONS, without_notebook_permutations
@@ -199,5 +199,10 @@ def test_e1_shows_the_first_versions_runs_labelled_until_faithful_ones_exist(tmp
     shown = paper.stored_records("smoke", store, ["bijective"])
     assert set(shown["variant"]) == {SHARED_PERMUTATIONS} and len(shown) == 4
     store.save(current[0], 0, frame, wall_time=1.0)
+    mixed = paper.stored_records("smoke", store, ["bijective"])
+    assert set(mixed["config_key"]) == {current[0].key(), earlier[1].key()}
+    by_key = mixed.groupby("config_key")["variant"].first()
+    assert pd.isna(by_key[current[0].key()]) and by_key[earlier[1].key()] == SHARED_PERMUTATIONS
+    store.save(current[1], 0, frame, wall_time=1.0)
     faithful = paper.stored_records("smoke", store, ["bijective"])
-    assert "variant" not in faithful and set(faithful["config_key"]) == {current[0].key()}
+    assert "variant" not in faithful and set(faithful["config_key"]) == {c.key() for c in current}

@@ -142,6 +142,7 @@ def test_chapters_that_others_wait_for_start_first():
     deps = pipeline.dependencies(stems)
     order = pipeline.start_order(stems, deps, {"02_long": 300.0, "01_a": 5.0})
     assert order[:2] == ["04a_b", "05_c"]  # chapter 8 reads them
+    assert order.index("08_beyond_mi") < order.index("02_long")  # it waited: first when ready
     assert order.index("02_long") < order.index("01_a")  # then the longer first
     assert order[-1] == "91_environment"
 

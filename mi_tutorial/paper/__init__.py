@@ -270,12 +270,12 @@ def stored_records(
     ``experiments`` defaults to all of them, CIFAR-10 included. Every seed found in the store
     counts (not only :func:`default_seeds`), so a paper-profile sweep run with ``--seeds 3`` is
     reported with its three seeds. Runs stored under configs the code no longer builds (cache keys
-    of an older version) are left out, so they cannot mix with current ones, with one labelled
-    exception: an experiment without runs of its current configs that declares an earlier version
-    (:attr:`Study.earlier`, E1 and E2 before the notebook's RealNVP permutations) shows that
-    version's runs, with a ``variant`` column naming the difference. Returns tidy records
-    with the config fields and ``seed`` as columns (like :func:`run`); an empty frame if nothing
-    is stored. Raises :class:`mi_tutorial.runs.CorruptResultError` for a damaged stored run.
+    of an older version) are left out, with one labelled exception: an experiment that declares
+    an earlier version (:attr:`Study.earlier`, E1 and E2 before the notebook's RealNVP
+    permutations) shows that version's runs for each config that has no run of its own yet, with
+    a ``variant`` column naming the difference (empty on the current configs' rows). Returns tidy
+    records with the config fields and ``seed`` as columns (like :func:`run`); an empty frame if
+    nothing is stored. Raises :class:`mi_tutorial.runs.CorruptResultError` for a damaged stored run.
     """
     profile = _profile(profile)
     store = store if store is not None else ResultsStore()
@@ -286,13 +286,21 @@ def stored_records(
 
 
 def _stored_or_earlier(store: ResultsStore, s: Study, profile: str) -> pd.DataFrame:
-    """The stored runs of the current configs; if there are none and the experiment declares an
-    earlier version, that version's runs with a ``variant`` column saying what differs."""
-    records = store.load_stored(s.configs(profile))
-    if not records.empty or s.earlier is None:
-        return records
-    earlier = store.load_stored(s.earlier(profile))
-    return earlier.assign(variant=s.earlier_label) if not earlier.empty else records
+    """The stored runs of the current configs; where the experiment declares an earlier version,
+    each config without a stored run shows its earlier version's runs instead, with a ``variant``
+    column saying what differs (empty for the current configs' runs)."""
+    current = s.configs(profile)
+    if s.earlier is None:
+        return store.load_stored(current)
+    frames = []
+    for config, before in zip(current, s.earlier(profile), strict=True):
+        records = store.load_stored([config])
+        if records.empty:
+            records = store.load_stored([before])
+            records = records.assign(variant=s.earlier_label) if not records.empty else records
+        frames.append(records)
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else store.load_stored([])
 
 
 def profile_deviations(experiment: str, profile: str) -> list[str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..config import AdversarialConfig, RunConfig
-from .claims import NOT_RUN, Check, Claim, Outcome, grade, per_seed, select
+from .claims import NOT_RUN, Check, Claim, Outcome, grade, per_seed, select, variant_note
 from .common import (
     BOOK_SHARED_PERMUTATIONS,
     ENCODER_SIZES,
@@ -213,6 +213,8 @@ def finding(records: pd.DataFrame) -> str:
     everything = select(records, EXPERIMENT.id, "reconstruction_error")
     everything_labels = adversarial_settings(everything) if not everything.empty else None
     invertible_parts, broken_parts, worst_drop = [], [], 0.0
+    earlier = rows["variant"].notna() if "variant" in rows else pd.Series(False, rows.index)
+    mixed = earlier.any() and not earlier.all()  # then say which settings are earlier runs
     for setting in ADVERSARIAL_SETTINGS:
         acc = rows[labels == setting].groupby("step")["value"].mean()
         if acc.empty:
@@ -223,6 +225,8 @@ def finding(records: pd.DataFrame) -> str:
         drop = float(acc.iloc[0] - while_invertible.min())
         worst_drop = max(worst_drop, drop)
         described = ADVERSARIAL_SETTINGS[setting].describe()
+        if mixed and earlier[labels == setting].any():
+            described += ", first-version RealNVP"
         invertible_parts.append(f"{acc.iloc[0]:.3f} → {while_invertible.min():.3f} ({described})")
         if math.isfinite(until):
             broken_parts.append(
@@ -246,8 +250,8 @@ def finding(records: pd.DataFrame) -> str:
             + "; ".join(broken_parts)
             + "."
         )
-    if "variant" in rows and rows["variant"].notna().any():
-        text += f" (Runs of {rows['variant'].dropna().iloc[0]}.)"
+    if variant_note(rows):
+        text += f" ({variant_note(rows).capitalize()}.)"
     return text
 
 

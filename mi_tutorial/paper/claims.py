@@ -112,6 +112,18 @@ def select(records: pd.DataFrame, experiment: str, metric: str, **where) -> pd.D
     return rows
 
 
+def variant_note(records: pd.DataFrame) -> str:
+    """Which of ``records`` are runs of an earlier version of their configs (the ``variant``
+    column of :func:`mi_tutorial.paper.stored_records`): ``""`` if none, ``"runs of <variant>"``
+    if all, else the same for how many of the configurations."""
+    if "variant" not in records or not records["variant"].notna().any():
+        return ""
+    earlier = records["variant"].notna()
+    label = records.loc[earlier, "variant"].iloc[0]
+    old, total = records.loc[earlier, "config_key"].nunique(), records["config_key"].nunique()
+    return f"runs of {label}" + ("" if old == total else f" for {old} of {total} configurations")
+
+
 def per_seed(rows: pd.DataFrame, step: str | int = "last") -> pd.Series:
     """One value per seed at the first/last recorded step (per-sample metrics are averaged)."""
     if rows.empty:

@@ -30,7 +30,7 @@ from matplotlib.ticker import FuncFormatter
 from .. import paper
 from ..estimators import PAPER_ESTIMATOR_NAMES
 from ..paper.bijective import READ_OFF_TOLERANCE
-from ..paper.claims import HELD_OUT_BOUND, PAPER_BOUND
+from ..paper.claims import HELD_OUT_BOUND, PAPER_BOUND, variant_note
 from ..runs import ResultsStore
 
 #: How close our value must be to a value read off the paper's figures to "match": one point of
@@ -63,8 +63,8 @@ def shown_records(
     low, high = int(seeds.min()), int(seeds.max())
     count = f"{low}" if low == high else f"{low}–{high}"
     label = f"{profile} profile, {count} seed{'s' if high != 1 else ''} per configuration"
-    if "variant" in records and records["variant"].notna().any():
-        label += f" (runs of {records['variant'].dropna().iloc[0]})"
+    if variant_note(records):
+        label += f" ({variant_note(records)})"
     return records, label
 
 

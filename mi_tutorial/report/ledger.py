@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..paper import CLAIMS, VERDICTS, Claim, Outcome, stored_records
-from ..paper.claims import select
+from ..paper.claims import select, variant_note
 from ..runs import ResultsStore
 
 #: The columns of :func:`paper_profile_claims`, the table a chapter shows.
@@ -51,8 +51,8 @@ def ledger_row(claim: Claim, records: pd.DataFrame, baselines: dict) -> dict:
     else:
         n_seeds = int(subset["seed"].nunique()) if "seed" in subset and len(subset) else 0
     note = outcome.note
-    if "variant" in subset and subset["variant"].notna().any() and outcome.verdict != "not run":
-        note = f"{note}; runs of {subset['variant'].dropna().iloc[0]}".lstrip("; ")
+    if variant_note(subset) and outcome.verdict != "not run":
+        note = f"{note}; {variant_note(subset)}".lstrip("; ")
     return {
         "kind": claim.kind,
         "claim": claim.id,
