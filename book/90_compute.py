@@ -245,7 +245,11 @@ display(shown)
 # %% [markdown]
 # Milliseconds per training step (median and minimum over the timed steps), analytic GFLOP per step
 # and the achieved fraction of the matmul roofline. With the MLP encoders a concat-critic step costs
-# {glue:text}`compute_concat_ratio_mlp:.1f` × a bilinear one.
+# {glue:text}`compute_concat_ratio_mlp:.1f` × a bilinear one. The concat critic's pairwise part
+# (`mi_tutorial.critics.one_hidden_layer_scores`) runs through `torch.compile`, which fuses the
+# broadcast, the ReLU and the sum over hidden units into one loop instead of storing
+# $K \times K \times 200$ activations; `MI_TUTORIAL_COMPILE=0` runs it in eager PyTorch, and
+# every stored run's provenance names the kernel it used (`concat_critic_kernel`).
 #
 # ## Training several seeds at once
 #

@@ -16,7 +16,11 @@ plus the parameter-free **inner** product :math:`x^\top y` and **negative square
 
 from __future__ import annotations
 
+import functools
 import inspect
+import logging
+import os
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -137,6 +141,34 @@ class SeparableCritic(nn.Module):
         return self.phi_x(x) @ self.phi_y(y).T
 
 
+#: ``MI_TUTORIAL_COMPILE=0`` keeps the concat critic's pairwise part in eager PyTorch.
+COMPILE_VARIABLE = "MI_TUTORIAL_COMPILE"
+
+
+def one_hidden_layer_scores(a: Tensor, c: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    r""":math:`S_{ij} = w^\top \mathrm{ReLU}(A_i + B_j) + b` for every pair: the concat critic
+    with one hidden layer, written as one broadcast and one reduction over the hidden units, so
+    that :func:`torch.compile` fuses it into a single loop that never stores the [K, K, h]
+    activations (``weight``: the output layer's [1, h] weight, ``bias``: its [1] bias)."""
+    return (F.relu(a[:, None, :] + c[None, :, :]) * weight[0]).sum(-1) + bias
+
+
+@functools.cache
+def _compiled_scores():
+    # Compiling for the CPU makes torch look for CUDA and log that it found none: not news here.
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+    return torch.compile(one_hidden_layer_scores)
+
+
+def compiled_scores_enabled() -> bool:
+    """Whether the concat critic's training steps use the compiled pairwise kernel (the default;
+    ``MI_TUTORIAL_COMPILE=0`` turns it off, and it turns itself off where compiling fails)."""
+    return os.environ.get(COMPILE_VARIABLE, "1") != "0" and not _COMPILE_FAILED
+
+
+_COMPILE_FAILED: list[str] = []  # the reason, once compiling failed in this process
+
+
 class ConcatCritic(nn.Module):
     r""":math:`f(x, y) = \phi([x, y])`: ``layers`` hidden ReLU layers of width ``hidden``, then
     ``Linear(hidden, 1)``. Defaults (hidden 200, one layer) give 40,401 parameters for 100-d codes
@@ -148,7 +180,11 @@ class ConcatCritic(nn.Module):
 
     :meth:`forward` computes :math:`A = x W_x^\top` ([K, h]) and :math:`B = y W_y^\top + b`
     ([K, h]) once, forms :math:`\mathrm{ReLU}(A_i + B_j)` for all pairs by broadcasting ([K, K, h]),
-    and runs only the remaining layers on the :math:`K^2` rows. The first layer is stored as one
+    and runs only the remaining layers on the :math:`K^2` rows. With one hidden layer (the
+    paper's), a training step computes the pairs through :func:`one_hidden_layer_scores` compiled
+    by :func:`torch.compile` (one fused loop; the same scores up to float rounding, about 4× faster
+    on a CPU for K = 128, h = 200, after a few seconds of compiling once per process); see
+    :func:`compiled_scores_enabled`. The first layer is stored as one
     ``Linear(d_x + d_y, hidden)``, so its Glorot initialisation sees the same fan-in as the official
     Dense layer on :math:`[x, y]`. :meth:`naive_scores` is the literal :math:`K^2`-concatenation
     form, kept for tests and timing.
@@ -178,6 +214,17 @@ class ConcatCritic(nn.Module):
         w, b = self.first.weight, self.first.bias
         a = x @ w[:, : self.dim_x].T  # [K, h]: W_x x_i
         c = torch.addmm(b, y, w[:, self.dim_x :].T)  # [K, h]: W_y y_j + b
+        if not self.hidden_layers and torch.is_grad_enabled() and compiled_scores_enabled():
+            try:
+                return _compiled_scores()(a, c, self.out.weight, self.out.bias)
+            except Exception as err:  # no C++ compiler, an unsupported platform, vmap, ...
+                _COMPILE_FAILED.append(f"{type(err).__name__}: {err}")
+                warnings.warn(
+                    f"the concat critic's compiled kernel failed ({_COMPILE_FAILED[0][:200]}); "
+                    "using eager PyTorch from now on",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         return self._head(a[:, None, :] + c[None, :, :])  # [K, K]: row i = x_i, column j = y_j
 
     def naive_scores(self, x: Tensor, y: Tensor) -> Tensor:

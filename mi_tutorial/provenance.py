@@ -86,8 +86,11 @@ def torch_build() -> dict[str, str]:
 
 
 def environment_info(device: str) -> dict[str, Any]:
-    """Versions, machine and git state recorded with every saved run."""
+    """Versions, machine and git state recorded with every saved run (and whether the concat
+    critic's pairwise part ran compiled, :func:`mi_tutorial.critics.compiled_scores_enabled`)."""
     import torch
+
+    from .critics import compiled_scores_enabled
 
     commit, dirty = git_state()
     return {
@@ -110,6 +113,7 @@ def environment_info(device: str) -> dict[str, Any]:
             "torch_threads": torch.get_num_threads(),
             "torch_interop_threads": torch.get_num_interop_threads(),
             "torch_build": torch_build(),
+            "concat_critic_kernel": "compiled" if compiled_scores_enabled() else "eager",
             "cuda_device": (
                 torch.cuda.get_device_name(torch.device(device))  # cuda:N names device N
                 if str(device).startswith("cuda") and torch.cuda.is_available()

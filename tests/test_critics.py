@@ -168,3 +168,30 @@ def test_bad_inputs_raise():
         critic(torch.zeros(5, 4, 1), torch.zeros(5, 3))
     with pytest.raises(ValueError, match="equal size"):
         C.InnerProductCritic()(torch.zeros(5, 4), torch.zeros(5, 3))
+
+
+def test_concat_critic_compiled_kernel_matches_eager_and_falls_back_when_it_fails(monkeypatch):
+    torch.manual_seed(0)
+    f = C.make_critic("concat", 5, 7, hidden=16)
+    x, y = torch.randn(8, 5), torch.randn(8, 7)
+    compiled = f(x, y)
+    compiled_grads = torch.autograd.grad(compiled.sum(), list(f.parameters()))
+    monkeypatch.setenv("MI_TUTORIAL_COMPILE", "0")
+    eager = f(x, y)
+    eager_grads = torch.autograd.grad(eager.sum(), list(f.parameters()))
+    torch.testing.assert_close(compiled, eager, rtol=1e-5, atol=1e-5)
+    for a, b in zip(compiled_grads, eager_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(compiled, f.naive_scores(x, y), rtol=1e-5, atol=1e-5)
+
+    monkeypatch.setenv("MI_TUTORIAL_COMPILE", "1")
+
+    def broken(*args):
+        raise RuntimeError("no C++ compiler")
+
+    monkeypatch.setattr(C, "_compiled_scores", lambda: broken)
+    monkeypatch.setattr(C, "_COMPILE_FAILED", [])
+    with pytest.warns(RuntimeWarning, match="no C\\+\\+ compiler"):
+        fallback = f(x, y)
+    torch.testing.assert_close(fallback, eager)
+    assert not C.compiled_scores_enabled()  # once failed, not tried again

@@ -554,3 +554,11 @@ def test_dirty_means_changed_code_not_changed_results(tmp_path, monkeypatch):
         assert state()[1] is True
     finally:
         provenance.git_state.cache_clear()
+
+
+def test_provenance_says_whether_the_concat_critic_ran_compiled(monkeypatch):
+    from mi_tutorial.provenance import environment_info
+
+    assert environment_info("cpu")["machine"]["concat_critic_kernel"] == "compiled"
+    monkeypatch.setenv("MI_TUTORIAL_COMPILE", "0")
+    assert environment_info("cpu")["machine"]["concat_critic_kernel"] == "eager"
