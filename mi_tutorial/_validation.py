@@ -6,6 +6,7 @@ Every error names the bad value and says how to fix it, e.g.
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import numbers
 from collections.abc import Iterable
@@ -73,3 +74,14 @@ def check_seeds(seeds: object) -> list[int]:
     if len(set(out)) != len(out):
         raise ValueError(f"seeds contain duplicates: {out}.")
     return out
+
+
+def positive_int_argument(value: str) -> int:
+    """An ``argparse`` type: ``value`` as an integer >= 1, or a usage error saying what it got."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value!r}")
+    return number

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._validation import check_seeds, choose
+from ._validation import check_seeds, choose, positive_int_argument
 from .config import PROFILES
 
 if TYPE_CHECKING:
@@ -70,16 +70,6 @@ def _seeds(value: str) -> list[int]:
         return check_seeds(numbers if len(parts) > 1 else numbers[0])
     except (TypeError, ValueError) as err:
         raise argparse.ArgumentTypeError(f"bad --seeds {value!r}: {err} {hint}") from None
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value!r}")
-    return number
 
 
 def _device(value: str) -> str:
@@ -173,7 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--device", type=_device, default="cpu", help="cpu (default), cuda or cuda:N")
     run.add_argument(
-        "--jobs", type=_positive_int, default=1, help="parallel worker processes (default 1)"
+        "--jobs",
+        type=positive_int_argument,
+        default=1,
+        help="parallel worker processes (default 1)",
     )
     run.add_argument(
         "--results",

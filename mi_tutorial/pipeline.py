@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from ._validation import positive_int_argument
+
 REPO = Path(__file__).resolve().parents[1]
 BOOK_DIR = REPO / "book"
 BUILD_DIR = REPO / "_build"
@@ -86,12 +88,11 @@ def parse_jobs(value: str) -> int:
     if value == "auto":
         return available_cpus()
     try:
-        jobs = int(value)
-    except ValueError:
-        jobs = 0
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1 or 'auto', got {value!r}")
-    return jobs
+        return positive_int_argument(value)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= 1 or 'auto', got {value!r}"
+        ) from None
 
 
 @contextmanager
