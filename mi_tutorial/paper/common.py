@@ -136,8 +136,9 @@ def critic_kwargs(critic: str, profile: str) -> dict:
 
 #: Book-profile cost estimate on 2 CPU cores: ms/step at batch 128 from
 #: ``benchmarks/bench_steps.py --quick`` on the project machine (MLP + bilinear 4, + separable 5,
-#: + concat 9–17, ConvNet 65–77, residual MLP 10–11, RealNVP 10×[256,256] 33–49; a ConvNet step
-#: is 9.1 GFLOP, so ≥ 31–44 ms even at the 205–296 GFLOP/s matmul roofline). One evaluation = encoding
+#: + concat 9–17 in eager PyTorch, 6–8 compiled (the default), ConvNet 65–77, residual MLP
+#: 10–11, RealNVP 10×[256,256] 33–49; a ConvNet step is 9.1 GFLOP, so ≥ 31–44 ms even at the
+#: 205–296 GFLOP/s matmul roofline). One evaluation = encoding
 #: the 70k top halves + the linear probe (≈2–4 s for the small encoders, ≈10 s with the ConvNet's
 #: 0.83 TFLOP of encoding) + the test bound on 20 batches (``eval_batches=20``, about as many as the
 #: official notebook averaged) + E3's 128 Jacobians (≈3 s).
@@ -153,14 +154,14 @@ E2 adversarial  a short live run: 3 settings × (200 × (10 classifier updates o
                 + 3 probes × ≈4 s)                                                     ≈ 1.0 min
 E3 residual     a short live run: 2 runs × (300 × 10.5 ms + 3 evals × (probe ≈3 s
                 + Jacobians ≈3 s))                                                     ≈ 0.7 min
-E4 critics      2 estimators × 3,000 × (4 + 5 + 12) ms + 6 runs × 7 evals × ≈2 s        ≈ 3.5 min
+E4 critics      2 estimators × 3,000 × (5 + 5.5 + 8) ms + 6 runs × 7 evals × ≈2 s       ≈ 3.3 min
 E5 encoders     a short live run, I_NCE only:
                 MLP 2 runs × (500 × 4 ms + 3 evals × 2 s)                              ≈ 0.3 min
                 ConvNet 2 runs × (500 × 75 ms + 3 evals × ≈10 s)                       ≈ 2.3 min
 E6 noniid       a short live run: 4 runs × 1,000 steps × ≈4.6 ms                       ≈ 0.3 min
 R1 init         2 runs × (3,000 × 4 ms + 7 evals × ≈2 s)  (one is E4's config)        ≈ 0.7 min
 R2 metric       3 runs × (3,000 × ≈4 ms + 7 evals × ≈2 s)                              ≈ 1.3 min
-total                                                                                  ≈ 10.7 min
+total                                                                                  ≈ 10.5 min
 plus chapter 2b's synthetic estimator benchmark (≈2–3 min), kernel starts and the HTML build.
 """
 
