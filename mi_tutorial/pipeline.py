@@ -7,7 +7,10 @@ cell is tagged ``hide-cell`` so the page shows it collapsed. Then ``jupyter-book
 executed notebooks (``execute_notebooks: "off"``) into ``_build/html`` with warnings as errors,
 nitpicky (every cross-reference must resolve).
 
-Any failing cell stops the build with a :class:`ChapterError` naming the chapter and the cell.
+Independent chapters execute side by side (``--jobs N``, ``auto``: one per CPU), each kernel with
+its share of the threads; chapter 8 and the appendix wait for the chapters they read
+(:data:`RUNS_AFTER`). Any failing cell stops the build with a :class:`ChapterError` naming the
+chapter and the cell.
 Execution times and parameters are written to ``_build/execution.json`` (read by the book's
 "Environment and execution" page).
 """
@@ -267,6 +270,7 @@ def execute_chapters(
         for stem, entry in previous.items()
         if entry.get("parameters", {}).get("PROFILE") == profile
     }
+    build_started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     progress = Progress(list(by_stem), same_profile, jobs)
     pending = start_order(list(by_stem), deps, progress.expected)
     running, lock = {}, threading.Lock()
@@ -296,20 +300,22 @@ def execute_chapters(
                         "seconds": round(seconds, 2),
                         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                         "chapters_at_once": jobs,
+                        "build_started": build_started,
                     }
                     EXECUTION_LOG.write_text(json.dumps(log, indent=2))
 
 
 def elapsed_seconds(log: dict) -> float:
-    """Wall-clock seconds from the first chapter's start to the last one's end in an execution
-    log; with several chapters at once this is less than the sum of their ``seconds``."""
-    if not log:
+    """Wall-clock seconds from the first chapter's start to the last one's end in the latest build
+    of an execution log (a partial rebuild with ``--only`` keeps the other chapters' entries of
+    earlier builds); with several chapters at once this is less than the sum of their
+    ``seconds``."""
+    latest = max((e.get("build_started", "") for e in log.values()), default="")
+    entries = [e for e in log.values() if e.get("build_started", "") == latest]
+    if not entries:
         return 0.0
-    ends = [
-        datetime.strptime(e["finished"], "%Y-%m-%dT%H:%M:%S%z").timestamp() for e in log.values()
-    ]
-    starts = [end - e["seconds"] for end, e in zip(ends, log.values(), strict=True)]
-    return max(ends) - min(starts)
+    ends = [datetime.strptime(e["finished"], "%Y-%m-%dT%H:%M:%S%z").timestamp() for e in entries]
+    return max(ends) - min(end - e["seconds"] for end, e in zip(ends, entries, strict=True))
 
 
 def build_book(

@@ -178,3 +178,9 @@ def test_elapsed_time_of_a_parallel_build_is_less_than_its_chapter_time():
     }
     assert pipeline.elapsed_seconds(log) == 120.0  # 10:00:00 to 10:02:00; 180 s of chapter time
     assert pipeline.elapsed_seconds({}) == 0.0
+    rebuilt = {
+        name: {**entry, "build_started": "2026-12-06T10:00:00+0000"} for name, entry in log.items()
+    }
+    rebuilt["02_b"] = {"seconds": 40.0, "finished": "2026-12-06T12:00:40+0000"}
+    rebuilt["02_b"]["build_started"] = "2026-12-06T12:00:00+0000"  # a later `--only 02` build
+    assert pipeline.elapsed_seconds(rebuilt) == 40.0
