@@ -592,3 +592,13 @@ def test_e2_finding_names_the_settings_still_shown_with_first_version_runs():
     assert text.endswith("(Runs of the first version for 1 of 2 configurations.)")
     assert variant_note(faithful) == ""
     assert variant_note(earlier.assign(variant="v")) == "runs of v"
+
+
+def test_e2_ledger_rows_name_the_first_version_only_where_their_own_runs_are():
+    faithful = pd.DataFrame(_adversarial(1e-4, 1e-6, True, 0.84, reconstruction=1e-6))
+    earlier = pd.DataFrame(_adversarial(1e-3, 1e-5, False, 0.40, reconstruction=float("nan")))
+    faithful["config_key"], earlier["config_key"] = "new", "old"
+    records = pd.concat([faithful, earlier.assign(variant="the first version")], ignore_index=True)
+    notes = ledger.evaluate_claims(records).set_index("claim")["what ours measures"]
+    assert "first version" not in notes["4a"]
+    assert notes["4c"].endswith("runs of the first version")

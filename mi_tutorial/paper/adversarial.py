@@ -184,7 +184,7 @@ def collapse(setting: str) -> Check:
                 f"(reconstruction error {worst_reconstruction_error(errors['value']):.1e}), after "
                 f"which the accuracy drops {after:.3f} in all: not at maximal MI"
             )
-        return Outcome(tuple(drop), verdict, note, seeds=len(drop))
+        return Outcome(tuple(drop), verdict, note, seeds=len(drop), variant=variant_note(rows))
 
     return check
 
@@ -251,7 +251,8 @@ def finding(records: pd.DataFrame) -> str:
             + "."
         )
     if variant_note(rows):
-        text += f" ({variant_note(rows).capitalize()}.)"
+        note = variant_note(rows)
+        text += f" ({note[0].upper()}{note[1:]}.)"
     return text
 
 

@@ -50,6 +50,9 @@ class Outcome:
     #: Labels of the values when each one is a case (a configuration, averaged over its seeds)
     #: rather than a seed; the ledger then lists them one by one instead of as mean ± sd.
     cases: tuple[str, ...] = ()
+    #: Which of the claim's own runs are of an earlier version (:func:`variant_note` of them);
+    #: None: the check does not say, and the ledger describes the experiment's runs instead.
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

@@ -51,8 +51,9 @@ def ledger_row(claim: Claim, records: pd.DataFrame, baselines: dict) -> dict:
     else:
         n_seeds = int(subset["seed"].nunique()) if "seed" in subset and len(subset) else 0
     note = outcome.note
-    if variant_note(subset) and outcome.verdict != "not run":
-        note = f"{note}; {variant_note(subset)}".lstrip("; ")
+    variant = outcome.variant if outcome.variant is not None else variant_note(subset)
+    if variant and outcome.verdict != "not run":
+        note = f"{note}; {variant}".lstrip("; ")
     return {
         "kind": claim.kind,
         "claim": claim.id,
