@@ -435,7 +435,7 @@ def noniid_step_ms(quick: bool) -> float:
 
 
 def book_times() -> dict | None:
-    from mi_tutorial.pipeline import EXECUTION_LOG, REPO, elapsed_seconds
+    from mi_tutorial.pipeline import EXECUTION_LOG, REPO, chapters_at_once, elapsed_seconds
 
     if not EXECUTION_LOG.exists():
         print(f"book chapters: not built yet (no {EXECUTION_LOG})")
@@ -446,7 +446,7 @@ def book_times() -> dict | None:
         for name, entry in log.items()
     }
     total, elapsed = sum(c["seconds"] for c in chapters.values()), elapsed_seconds(log)
-    at_once = max(entry.get("chapters_at_once", 1) for entry in log.values())
+    at_once = chapters_at_once(log)
     for name, c in chapters.items():
         print(f"  {name:<28} {c['seconds']:>8.1f} s  (PROFILE={c['profile']})")
     print(f"  {'chapter time':<28} {total:>8.1f} s = {total / 60:.1f} min")

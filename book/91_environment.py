@@ -36,7 +36,7 @@ import pandas as pd
 import torch
 from myst_nb import glue
 
-from mi_tutorial.pipeline import EXECUTION_LOG, REPO, elapsed_seconds
+from mi_tutorial.pipeline import EXECUTION_LOG, REPO, chapters_at_once, elapsed_seconds
 
 PACKAGES = [
     "mi-tutorial",
@@ -128,8 +128,7 @@ execution = pd.DataFrame(rows, columns=["chapter", "parameters", "seconds", "fin
 total = float(execution["seconds"].sum()) if len(execution) else 0.0
 glue("env_total_minutes", total / 60.0, display=False)
 glue("env_elapsed_minutes", elapsed_seconds(log) / 60.0, display=False)
-at_once = max((entry.get("chapters_at_once", 1) for entry in log.values()), default=1)
-glue("env_at_once", at_once, display=False)
+glue("env_at_once", chapters_at_once(log), display=False)
 glue("env_n_chapters", len(execution), display=False)
 execution.style.hide(axis="index").format({"seconds": "{:.1f}"})
 

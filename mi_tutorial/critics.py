@@ -143,6 +143,7 @@ class SeparableCritic(nn.Module):
 
 #: ``MI_TUTORIAL_COMPILE=0`` keeps the concat critic's pairwise part in eager PyTorch.
 COMPILE_VARIABLE = "MI_TUTORIAL_COMPILE"
+_COMPILE_FAILED: list[str] = []  # the reason, once compiling failed in this process
 
 
 def one_hidden_layer_scores(a: Tensor, c: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
@@ -164,9 +165,6 @@ def compiled_scores_enabled() -> bool:
     """Whether the concat critic's training steps use the compiled pairwise kernel (the default;
     ``MI_TUTORIAL_COMPILE=0`` turns it off, and it turns itself off where compiling fails)."""
     return os.environ.get(COMPILE_VARIABLE, "1") != "0" and not _COMPILE_FAILED
-
-
-_COMPILE_FAILED: list[str] = []  # the reason, once compiling failed in this process
 
 
 class ConcatCritic(nn.Module):

@@ -318,6 +318,11 @@ def elapsed_seconds(log: dict) -> float:
     return max(ends) - min(end - e["seconds"] for end, e in zip(ends, entries, strict=True))
 
 
+def chapters_at_once(log: dict) -> int:
+    """The most chapters an execution log's builds ran side by side (1 for older logs)."""
+    return max((entry.get("chapters_at_once", 1) for entry in log.values()), default=1)
+
+
 def build_book(
     profile: str = "book",
     only: list[str] | None = None,

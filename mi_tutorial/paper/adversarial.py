@@ -213,8 +213,8 @@ def finding(records: pd.DataFrame) -> str:
     everything = select(records, EXPERIMENT.id, "reconstruction_error")
     everything_labels = adversarial_settings(everything) if not everything.empty else None
     invertible_parts, broken_parts, worst_drop = [], [], 0.0
-    earlier = rows["variant"].notna() if "variant" in rows else pd.Series(False, rows.index)
-    mixed = earlier.any() and not earlier.all()  # then say which settings are earlier runs
+    # some settings current, some earlier: then say which are earlier runs
+    mixed = "variant" in rows and rows["variant"].notna().any() and rows["variant"].isna().any()
     for setting in ADVERSARIAL_SETTINGS:
         acc = rows[labels == setting].groupby("step")["value"].mean()
         if acc.empty:
@@ -225,7 +225,7 @@ def finding(records: pd.DataFrame) -> str:
         drop = float(acc.iloc[0] - while_invertible.min())
         worst_drop = max(worst_drop, drop)
         described = ADVERSARIAL_SETTINGS[setting].describe()
-        if mixed and earlier[labels == setting].any():
+        if mixed and variant_note(rows[labels == setting]):
             described += ", first-version RealNVP"
         invertible_parts.append(f"{acc.iloc[0]:.3f} → {while_invertible.min():.3f} ({described})")
         if math.isfinite(until):
@@ -250,8 +250,7 @@ def finding(records: pd.DataFrame) -> str:
             + "; ".join(broken_parts)
             + "."
         )
-    if variant_note(rows):
-        note = variant_note(rows)
+    if note := variant_note(rows):
         text += f" ({note[0].upper()}{note[1:]}.)"
     return text
 

@@ -63,8 +63,8 @@ def shown_records(
     low, high = int(seeds.min()), int(seeds.max())
     count = f"{low}" if low == high else f"{low}–{high}"
     label = f"{profile} profile, {count} seed{'s' if high != 1 else ''} per configuration"
-    if variant_note(records):
-        label += f" ({variant_note(records)})"
+    if note := variant_note(records):
+        label += f" ({note})"
     return records, label
 
 
