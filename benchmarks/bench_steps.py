@@ -3,12 +3,16 @@ evaluation overhead of `paper`-profile runs, seed-vectorised training, and the b
 
 **Steps.** One step is what :func:`mi_tutorial.training.train_multiview` does per update: two encoders on
 the two 392-d views of a batch of 128, the critic's K×K score matrix, :math:`-I_{NCE}` backward and
-an Adam update (eps 1e-7, as in train.py). Timings are the median (and the minimum) over ``--reps``
+an Adam update (:func:`mi_tutorial.training.make_adam`, as the trainers build it). Timings are the median (and the minimum) over ``--reps``
 steps after a few warm-up steps. Inputs are uniform random views (the cost does not depend on the
 pixel values). FLOPs/step are analytic matmul FLOPs (2·m·n·k per product; Linear and Conv2d layers
 counted by forward hooks, the critic's K×K products added by hand) × 3 for forward + backward;
 elementwise work, Adam and the estimator are ignored. The roofline is the measured fp32 GFLOP/s of a
 large ``torch.mm``; "of peak" = (FLOPs/step ÷ time/step) ÷ roofline.
+
+**Kernel choices.** The default kernels timed against their alternatives on the same step,
+interleaved: the ConvNet's memory layout (contiguous or channels-last) and backend (oneDNN on or
+off), and Adam's update (fused or PyTorch's per-parameter loop) for the MLP and RealNVP steps.
 
 **Evaluation overhead** (needs MNIST). One evaluation of a multi-view run = encoding the 60k + 10k
 top halves with :math:`g_1` + the paper's linear probe (SAGA) on those features + the test bound on
@@ -36,6 +40,8 @@ Usage::
     python benchmarks/bench_steps.py --quick --json benchmarks/results/cpu-2core.json \\
         --note "shared machine: a background job used one of the 2 cores"
     python benchmarks/bench_steps.py --sections steps,vectorised   # only some sections
+    python benchmarks/bench_steps.py --sections book --update --json benchmarks/results/cpu-2core.json
+        # re-measure one section and keep the file's others
 """
 
 from __future__ import annotations
@@ -64,7 +70,7 @@ from mi_tutorial.paper import (
     experiment_ids,
     get_configs,
 )
-from mi_tutorial.training import ADAM_EPS
+from mi_tutorial.training import FUSED_VARIABLE, make_adam
 
 BATCH = 128
 VIEW_DIM = 392
@@ -118,13 +124,17 @@ def critic_flops(name: str, k: int, d: int, kwargs: dict) -> int:
     raise ValueError(name)
 
 
-def build_step(encoder: str, enc_kwargs: dict, critic: str):
+def build_step(encoder: str, enc_kwargs: dict, critic: str, channels_last: bool = False):
+    """One training step as the trainer runs it (Adam from :func:`make_adam`, fused unless
+    ``MI_TUTORIAL_FUSED_ADAM=0``); ``channels_last`` stores a ConvNet's weights channels-last."""
     torch.manual_seed(0)
     g1 = make_encoder(encoder.split(" ")[0], input_dim=VIEW_DIM, **enc_kwargs)
     g2 = make_encoder(encoder.split(" ")[0], input_dim=VIEW_DIM, **enc_kwargs)
+    if channels_last:
+        g1, g2 = (g.to(memory_format=torch.channels_last) for g in (g1, g2))
     f = make_critic(critic, g1.out_dim, g2.out_dim, **CRITIC_KWARGS[critic])
     params = [*g1.parameters(), *g2.parameters(), *f.parameters()]
-    opt = torch.optim.Adam(params, lr=1e-4, eps=ADAM_EPS)
+    opt = make_adam(params, lr=1e-4)
     x1, x2 = torch.rand(BATCH, VIEW_DIM), torch.rand(BATCH, VIEW_DIM)
 
     def step() -> None:
@@ -221,6 +231,72 @@ def step_table(times: StepTimes, roof: float) -> dict:
         ratios[encoder] = ratio
         print(f"  {encoder:<15} {ratio:.2f}×{'' if ratio <= 2 else '  (above target)'}")
     return {"rows": rows, "concat_over_bilinear": ratios}
+
+
+# --------------------------------------------------------------------------------------------------
+# Section 1b: the kernels chosen for speed, each against its alternatives
+# --------------------------------------------------------------------------------------------------
+
+#: (encoder, what is compared, {variant: how to build and run it}); the first variant is the default.
+KERNEL_CHOICES = (
+    (
+        "convnet",
+        "layout and backend",
+        {
+            "contiguous, oneDNN (default)": {},
+            "channels-last, oneDNN": {"channels_last": True},
+            "contiguous, oneDNN off": {"onednn": False},
+        },
+    ),
+    ("mlp", "Adam kernel", {"fused (default)": {}, "per-parameter loop": {"fused": False}}),
+    ("realnvp", "Adam kernel", {"fused (default)": {}, "per-parameter loop": {"fused": False}}),
+)
+
+
+def _variant_step(encoder: str, channels_last=False, onednn=True, fused=True):
+    previous = os.environ.get(FUSED_VARIABLE)
+    os.environ[FUSED_VARIABLE] = "1" if fused else "0"  # read when make_adam builds the optimiser
+    try:
+        step, _, _ = build_step(encoder, ENCODERS[encoder], "bilinear", channels_last)
+    finally:
+        if previous is None:
+            del os.environ[FUSED_VARIABLE]
+        else:
+            os.environ[FUSED_VARIABLE] = previous
+
+    def run() -> None:
+        before = torch.backends.mkldnn.enabled
+        torch.backends.mkldnn.enabled = onednn
+        try:
+            step()
+        finally:
+            torch.backends.mkldnn.enabled = before
+
+    return run
+
+
+def kernel_choices(warmup: int, reps: int, budget: float, rounds: int) -> list[dict]:
+    """ms/step (bilinear critic) of each default kernel choice and its alternatives, interleaved
+    over ``rounds`` rounds (median of the rounds' medians), so that a change in the machine's load
+    hits every variant alike."""
+    out = []
+    for encoder, compared, variants in KERNEL_CHOICES:
+        times: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(rounds):
+            for name, options in variants.items():
+                seconds, _ = time_step(_variant_step(encoder, **options), warmup, reps, budget)
+                times[name].append(seconds)
+        default = statistics.median(next(iter(times.values())))
+        for name, values in times.items():
+            ms = 1e3 * statistics.median(values)
+            out.append(
+                {"encoder": encoder, "compared": compared, "variant": name, "ms_per_step": ms}
+            )
+            print(
+                f"  {encoder:<8} {compared:<19} {name:<30} {ms:>8.1f} ms  "
+                f"{statistics.median(values) / default:>5.2f}× the default"
+            )
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -470,7 +546,7 @@ def book_times() -> dict | None:
 # Main
 # --------------------------------------------------------------------------------------------------
 
-SECTIONS = ("steps", "eval", "vectorised", "book")
+SECTIONS = ("steps", "kernels", "eval", "vectorised", "book")
 
 
 def machine_info() -> dict:
@@ -497,7 +573,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, default=None, help="write every number to this file")
     parser.add_argument("--note", default=None, help="free text stored in the JSON (e.g. load)")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the sections of the --json file that --sections does not name",
+    )
     args = parser.parse_args(argv)
+    if args.update and not (args.json and args.json.exists()):
+        parser.error("--update needs an existing --json file to update")
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
@@ -525,6 +608,9 @@ def main(argv: list[str] | None = None) -> int:
     times = StepTimes(warmup, reps, budget)
     if "steps" in sections:
         report["steps"] = step_table(times, roof)
+    if "kernels" in sections:
+        print("\nkernel choices (bilinear critic; median over interleaved rounds):")
+        report["kernels"] = kernel_choices(warmup, max(reps // 3, 5), budget / 3, rounds=3)
     if "eval" in sections:
         print("\nevaluation overhead of `paper`-profile runs (target ≤ 10 %):")
         parts = evaluation_parts(args.quick)
@@ -549,6 +635,8 @@ def main(argv: list[str] | None = None) -> int:
     report["machine"]["load_average_at_end"] = (
         list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     )
+    if args.update:
+        report = updated_report(json.loads(args.json.read_text()), report, sections)
     rows = target_rows(report)
     print_targets(rows)
     report["targets"] = [
@@ -561,6 +649,31 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(_finite(report), indent=1) + "\n")
         print(f"wrote {args.json}")
     return 0
+
+
+def updated_report(old: dict, new: dict, sections: list[str]) -> dict:
+    """``old`` with the sections measured now replaced (and the roofline, with the steps); its
+    ``updates`` list says when, which and under what load. The machine entry stays that of the
+    full run that made ``old``."""
+    keys = [
+        SECTION_KEYS.get(name, name) for name in sections if SECTION_KEYS.get(name, name) in new
+    ]
+    if "steps" in keys:
+        keys.append("roofline_gflops")
+    machine = new["machine"]
+    stamp = {
+        "timestamp": new["timestamp"],
+        "replaced": keys,
+        "note": new["note"],
+        "threads": machine["threads"],
+        "load_average_at_start": machine["load_average_at_start"],
+        "load_average_at_end": machine["load_average_at_end"],
+    }
+    return {**old, **{key: new[key] for key in keys}, "updates": [*old.get("updates", []), stamp]}
+
+
+#: Where a section's numbers live in the report, where the two names differ.
+SECTION_KEYS = {"eval": "evaluation"}
 
 
 #: The performance issue's targets, each a ratio measured by one section of this benchmark.

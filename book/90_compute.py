@@ -36,9 +36,9 @@ import pandas as pd
 from IPython.display import display
 from myst_nb import glue
 
-from mi_tutorial.config import config_from_dict
 from mi_tutorial.paper import EXPERIMENTS
 from mi_tutorial.pipeline import EXECUTION_LOG, REPO, elapsed_seconds
+from mi_tutorial.report.compute import faster_alternative, kernel_choices, stored_run_times
 from mi_tutorial.runs import ResultsStore
 
 NOT_MEASURED = "not measured"
@@ -82,6 +82,14 @@ else:
             ("fp32 matmul roofline (GFLOP/s)", f"{bench['roofline_gflops']:.0f}"),
             ("quick mode", bench.get("quick")),
             ("note", bench.get("note") or ""),
+            *(
+                (
+                    f"re-measured {u['timestamp'][:10]}: {', '.join(u['replaced'])}",
+                    f"{u['threads']} thread(s), load {u['load_average_at_start'][0]:.2f}; "
+                    f"{u.get('note') or ''}",
+                )
+                for u in bench.get("updates", [])
+            ),
         ],
         columns=["item", "value"],
     )
@@ -251,6 +259,50 @@ display(shown)
 # $K \times K \times 200$ activations; `MI_TUTORIAL_COMPILE=0` runs it in eager PyTorch, and
 # every stored run's provenance names the kernel it used (`concat_critic_kernel`).
 #
+# ## Kernel choices
+#
+# Each default below was chosen by timing it against its alternatives on the same step (bilinear
+# critic, interleaved rounds, so a change of load hits every variant alike).
+
+# %% tags=["remove-input"]
+kernels = kernel_choices((bench or {}).get("kernels", []))
+by_variant = kernels.set_index(["encoder", "variant"])["× the default"]
+for key, (encoder, variant) in {
+    "compute_loop_adam_realnvp": ("realnvp", "per-parameter loop"),
+    "compute_loop_adam_mlp": ("mlp", "per-parameter loop"),
+    "compute_channels_last": ("convnet", "channels-last, oneDNN"),
+    "compute_no_onednn": ("convnet", "contiguous, oneDNN off"),
+}.items():
+    glue(key, float(by_variant.get((encoder, variant), float("nan"))), display=False)
+faster = faster_alternative(kernels, "convnet")
+glue(
+    "compute_convnet_verdict",
+    NOT_MEASURED
+    if kernels.empty
+    else "the default contiguous layout on oneDNN is the fastest here"
+    if faster is None
+    else f"'{faster}' is faster here, a candidate for the default",
+    display=False,
+)
+kernels_shown = kernels.style.hide(axis="index").format(
+    {"ms_per_step": "{:.1f}", "× the default": "{:.2f}×"}
+)
+display(kernels_shown)
+
+# %% [markdown]
+# **Adam.** PyTorch's default Adam on a CPU loops over the parameter tensors and makes several
+# elementwise passes over each; its fused kernel (`fused=True`) makes one. With PyTorch's loop the
+# RealNVP step (28 million parameters in the two encoders) takes
+# {glue:text}`compute_loop_adam_realnvp:.2f`× as long and the MLP step
+# {glue:text}`compute_loop_adam_mlp:.2f`× as long, so `mi_tutorial.training.make_adam` builds the
+# fused optimiser by default. The update is the same formula and agrees with the loop up to float
+# rounding; `MI_TUTORIAL_FUSED_ADAM=0` restores the loop, with which every run stored before this
+# change was made (a run's provenance names its kernel: `adam_kernel`).
+#
+# **The ConvNet.** Storing its weights channels-last takes {glue:text}`compute_channels_last:.2f`×
+# the time of the default contiguous layout, and turning PyTorch's oneDNN backend off
+# {glue:text}`compute_no_onednn:.2f`×: {glue:text}`compute_convnet_verdict`.
+#
 # ## Training several seeds at once
 #
 # `mi_tutorial.training.vectorised` stacks the models of S seeds and trains them in one batched
@@ -327,32 +379,8 @@ chapters.style.hide(axis="index").format({"seconds": "{:.1f}"})
 
 # %% tags=["remove-input"]
 store = ResultsStore()
-stored = []
-for profile in ("paper", "book"):
-    for meta_path in sorted((store.root / profile).glob("*/*/seed-*.json")):
-        meta = json.loads(meta_path.read_text())
-        config = config_from_dict(meta["config"])
-        meta = store.provenance(config, meta["seed"])  # re-read with the SHA-256 check
-        stored.append(
-            {
-                "profile": profile,
-                "experiment": config.experiment,
-                "device": meta.get("device"),
-                "wall_s": float(meta["wall_time_s"]),
-            }
-        )
-stored = pd.DataFrame(stored, columns=["profile", "experiment", "device", "wall_s"])
-if len(stored):
-    per_experiment = (
-        stored.groupby(["profile", "experiment", "device"], sort=False)["wall_s"]
-        .agg(runs="size", mean_min=lambda s: s.mean() / 60, total_h=lambda s: s.sum() / 3600)
-        .reset_index()
-    )
-else:
-    per_experiment = pd.DataFrame(
-        columns=["profile", "experiment", "device", "runs", "mean_min", "total_h"]
-    )
-n_paper = int((stored["profile"] == "paper").sum())
+per_experiment = stored_run_times(store)
+n_paper = int(per_experiment.loc[per_experiment["profile"] == "paper", "runs"].sum())
 glue("compute_n_paper_runs", n_paper, display=False)
 per_experiment.style.hide(axis="index").format({"mean_min": "{:.1f}", "total_h": "{:.2f}"})
 

@@ -157,3 +157,30 @@ def test_the_book_target_reads_the_wall_clock_of_a_parallel_build(bench):
     assert rows == [("book execution, wall clock (no HTML)", "≤ 20 min", "16.7 min", True)]
     older = bench.target_rows({"book": {"total_s": 1500.0}})  # a report from before: sequential
     assert older[0][2:] == ("25.0 min", False)
+
+
+def test_update_replaces_the_named_sections_and_keeps_the_others(bench, tmp_path, monkeypatch):
+    import mi_tutorial.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "EXECUTION_LOG", tmp_path / "missing.json")
+    out = tmp_path / "bench.json"
+    with pytest.raises(SystemExit):  # nothing to update yet
+        bench.main(["--sections", "book", "--update", "--json", str(out)])
+    old = {"note": "full run", "steps": {"rows": [], "concat_over_bilinear": {"mlp": 1.5}}}
+    out.write_text(json.dumps({**old, "book": {"total_s": 3000.0}}))
+    assert bench.main(["--quick", "--sections", "book", "--update", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["note"] == "full run" and report["steps"] == old["steps"]
+    assert report["book"] is None  # re-measured: the log is missing now
+    (update,) = report["updates"]
+    assert update["replaced"] == ["book"] and update["threads"] == 1
+    assert [t["target"] for t in report["targets"]] == ["mlp concat / bilinear step"]
+
+
+def test_kernel_choices_time_every_variant_against_the_default(bench, monkeypatch):
+    choices = (("mlp", "Adam kernel", {"fused (default)": {}, "loop": {"fused": False}}),)
+    monkeypatch.setattr(bench, "KERNEL_CHOICES", choices)
+    monkeypatch.setitem(bench.ENCODERS, "mlp", {"hidden": (8,), "out_dim": 4})
+    rows = bench.kernel_choices(warmup=0, reps=1, budget=0.0, rounds=1)
+    assert [r["variant"] for r in rows] == ["fused (default)", "loop"]
+    assert all(r["ms_per_step"] > 0 for r in rows)

@@ -114,6 +114,7 @@ def test_provenance_contents(tmp_path):
     for name in ("python", "torch", "numpy", "sklearn", "mi_tutorial"):
         assert meta["versions"][name]
     assert meta["machine"]["cpu_count"] >= 1 and meta["machine"]["platform"]
+    assert meta["machine"]["adam_kernel"] == "fused"  # the default (see training.optim)
     assert meta["timestamp"].endswith("+00:00")
     with pytest.raises(FileNotFoundError, match="run it first"):
         store.provenance(CONFIG, 99)

@@ -14,7 +14,10 @@ from mi_tutorial.training.scratch import train_from_scratch
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def test_from_scratch_equals_train_multiview():
+def test_from_scratch_equals_train_multiview(monkeypatch):
+    # the plain torch.optim.Adam of the scratch loop is PyTorch's per-parameter loop; the library's
+    # default fused kernel rounds differently, which Adam magnifies over the steps
+    monkeypatch.setenv("MI_TUTORIAL_FUSED_ADAM", "0")
     train, test = digits_views("train"), digits_views("test")
     steps, every, seed = 30, 10, 3
     g1, g2, w, bounds = train_from_scratch(train, steps=steps, seed=seed)

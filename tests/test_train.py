@@ -462,3 +462,41 @@ def test_the_compiled_concat_kernel_leaves_the_records_unchanged_up_to_rounding(
     eager = train_multiview(config, seed=0, progress=False)
     assert compiled[["step", "metric"]].equals(eager[["step", "metric"]])
     np.testing.assert_allclose(compiled["value"], eager["value"], rtol=1e-4, atol=1e-4)
+
+
+def test_fused_adam_is_the_default_and_leaves_the_records_unchanged_up_to_rounding(monkeypatch):
+    """Same seed, a short run: the fused Adam kernel (the default) and PyTorch's per-parameter
+    loop (``MI_TUTORIAL_FUSED_ADAM=0``) give the same records within float tolerance, for both
+    Adam variants."""
+    from mi_tutorial.training import make_adam
+
+    param = torch.nn.Parameter(torch.zeros(3))
+    assert make_adam([param], 1e-3).param_groups[0]["fused"]
+    assert make_adam([param], 1e-3, "tf1").param_groups[0]["fused"]
+    for adam in ("keras", "tf1"):
+        config = _mv(steps=12, eval_every=6, lr=1e-3, adam=adam)
+        monkeypatch.delenv("MI_TUTORIAL_FUSED_ADAM", raising=False)
+        fused = train_multiview(config, seed=0, progress=False)
+        monkeypatch.setenv("MI_TUTORIAL_FUSED_ADAM", "0")
+        assert not make_adam([param], 1e-3).param_groups[0]["fused"]
+        loop = train_multiview(config, seed=0, progress=False)
+        assert fused[["step", "metric"]].equals(loop[["step", "metric"]])
+        np.testing.assert_allclose(fused["value"], loop["value"], rtol=1e-4, atol=1e-4)
+
+
+def test_make_adam_falls_back_to_the_loop_where_the_fused_kernel_is_refused(monkeypatch):
+    from mi_tutorial.training import optim
+
+    real_adam = torch.optim.Adam
+
+    def old_torch_adam(params, **kwargs):  # what PyTorch < 2.4 says for CPU parameters
+        if kwargs.get("fused"):
+            raise RuntimeError("`fused=True` requires all the params to be CUDA tensors")
+        return real_adam(params, **kwargs)
+
+    monkeypatch.setattr(optim, "_FUSED_FAILED", [])
+    monkeypatch.setattr(optim.torch.optim, "Adam", old_torch_adam)
+    with pytest.warns(RuntimeWarning, match="fused Adam is unavailable"):
+        opt = optim.make_adam([torch.nn.Parameter(torch.zeros(3))], 1e-3)
+    assert not opt.param_groups[0]["fused"]
+    assert optim.adam_kernel() == "per-parameter loop"

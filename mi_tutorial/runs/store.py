@@ -389,6 +389,10 @@ class ResultsStore:
             digest = hashlib.sha256(blob_models).hexdigest()
             weights = {"models": sorted(models), "models_sha256": digest}
             files.append((self.model_path(config, seed), blob_models))
+        from ..training.optim import adam_kernel  # here, not at import: listing runs needs no torch
+
+        environment = environment_info(device)
+        environment["machine"]["adam_kernel"] = adam_kernel()
         meta = {
             "format": STORE_FORMAT,
             "config": config.to_dict(),
@@ -400,7 +404,7 @@ class ResultsStore:
             **weights,
             "wall_time_s": float(wall_time),
             "timestamp": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            **environment_info(device),
+            **environment,
             **(provenance or {}),
         }
         blob = (json.dumps(meta, indent=1, default=list, sort_keys=False) + "\n").encode()

@@ -48,7 +48,15 @@ from .loop import DATASETS, RECORD_COLUMNS, RUN_KINDS, EpochBatches, TrainingDiv
 from .mi_benchmark import train_mi_benchmark
 from .multiview import JACOBIAN_SAMPLES, train_multiview
 from .noniid import train_noniid
-from .optim import ADAM_EPS, ADAM_VARIANTS, TF1Adam, make_adam
+from .optim import (
+    ADAM_EPS,
+    ADAM_VARIANTS,
+    FUSED_VARIABLE,
+    TF1Adam,
+    adam_kernel,
+    fused_adam_enabled,
+    make_adam,
+)
 from .runner import build_models, run_config
 from .supervised import train_supervised
 
@@ -56,6 +64,7 @@ __all__ = [
     "ADAM_EPS",
     "ADAM_VARIANTS",
     "DATASETS",
+    "FUSED_VARIABLE",
     "JACOBIAN_SAMPLES",
     "RECORD_COLUMNS",
     "RUN_KINDS",
@@ -64,8 +73,10 @@ __all__ = [
     "EpochBatches",
     "TF1Adam",
     "TrainingDiverged",
+    "adam_kernel",
     "build_models",
     "checkpoint_summary",
+    "fused_adam_enabled",
     "make_adam",
     "run_config",
     "train_adversarial",

@@ -283,7 +283,10 @@ class Resumable:
         try:
             for name, module in self.modules.items():
                 module.load_state_dict(state.models[name])
+            fused = [group.get("fused") for group in self.optimizer.param_groups]
             self.optimizer.load_state_dict(state.optimizer)
+            for group, flag in zip(self.optimizer.param_groups, fused, strict=True):
+                group["fused"] = flag  # this process's Adam kernel (provenance), not the saver's
             for name, generator in self.generators.items():
                 generator.set_state(state.generators[name])
             self.batches.restore(state.epoch_permutation, state.epoch_position)
