@@ -3,8 +3,9 @@ evaluation overhead of `paper`-profile runs, seed-vectorised training, and the b
 
 **Steps.** One step is what :func:`mi_tutorial.training.train_multiview` does per update: two encoders on
 the two 392-d views of a batch of 128, the critic's K×K score matrix, :math:`-I_{NCE}` backward and
-an Adam update (:func:`mi_tutorial.training.make_adam`, as the trainers build it). Timings are the median (and the minimum) over ``--reps``
-steps after a few warm-up steps. Inputs are uniform random views (the cost does not depend on the
+an Adam update (:func:`mi_tutorial.training.make_adam`, as the trainers build it). Timings are the
+median (and the minimum) over ``--reps`` steps, taken in three rounds that interleave all the pairs
+(a few warm-up steps each round), so that a change in the machine's load hits every pair alike. Inputs are uniform random views (the cost does not depend on the
 pixel values). FLOPs/step are analytic matmul FLOPs (2·m·n·k per product; Linear and Conv2d layers
 counted by forward hooks, the critic's K×K products added by hand) × 3 for forward + backward;
 elementwise work, Adam and the estimator are ignored. The roofline is the measured fp32 GFLOP/s of a
@@ -152,11 +153,8 @@ def build_step(encoder: str, enc_kwargs: dict, critic: str, channels_last: bool 
     return step, flops, n_params
 
 
-def time_step(step, warmup: int, reps: int, budget_s: float) -> tuple[float, float]:
-    """(median, min) seconds per call after ``warmup`` calls (fewer reps if over ``budget_s``).
-
-    The minimum is the better estimate of the intrinsic cost on a machine shared with other
-    processes; a median far above it means the timing was disturbed."""
+def time_steps(step, warmup: int, reps: int, budget_s: float) -> list[float]:
+    """Seconds of each of ``reps`` calls after ``warmup`` calls (fewer if over ``budget_s``)."""
     for _ in range(warmup):
         step()
     times: list[float] = []
@@ -165,6 +163,15 @@ def time_step(step, warmup: int, reps: int, budget_s: float) -> tuple[float, flo
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
+    return times
+
+
+def time_step(step, warmup: int, reps: int, budget_s: float) -> tuple[float, float]:
+    """(median, min) seconds per call of :func:`time_steps`.
+
+    The minimum is the better estimate of the intrinsic cost on a machine shared with other
+    processes; a median far above it means the timing was disturbed."""
+    times = time_steps(step, warmup, reps, budget_s)
     return statistics.median(times), min(times)
 
 
@@ -181,24 +188,37 @@ def matmul_roofline(n: int, reps: int) -> float:
 
 
 class StepTimes:
-    """ms/step (median, min) per (encoder, critic), measured on demand and cached."""
+    """ms/step (median, min) per (encoder, critic), cached. :meth:`measure_interleaved` times a
+    set of pairs in ``rounds`` interleaved rounds (the median of all timed steps), so that a change
+    in the machine's load hits every pair alike; :meth:`measure` times one pair on demand."""
 
-    def __init__(self, warmup: int, reps: int, budget: float) -> None:
-        self.warmup, self.reps, self.budget = warmup, reps, budget
+    def __init__(self, warmup: int, reps: int, budget: float, rounds: int = 3) -> None:
+        self.warmup, self.reps, self.budget, self.rounds = warmup, reps, budget, rounds
         self.rows: dict[tuple[str, str], dict] = {}
 
-    def measure(self, encoder: str, critic: str) -> dict:
-        if (encoder, critic) not in self.rows:
-            step, flops, n_params = build_step(encoder, ENCODERS[encoder], critic)
-            seconds, fastest = time_step(step, self.warmup, self.reps, self.budget)
+    def measure_interleaved(self, pairs: list[tuple[str, str]]) -> None:
+        built = {
+            pair: build_step(pair[0], ENCODERS[pair[0]], pair[1])
+            for pair in pairs
+            if pair not in self.rows
+        }
+        samples: dict[tuple[str, str], list[float]] = {pair: [] for pair in built}
+        reps, budget = max(self.reps // self.rounds, 3), self.budget / self.rounds
+        for _ in range(self.rounds):
+            for pair, (step, _, _) in built.items():
+                samples[pair] += time_steps(step, self.warmup, reps, budget)
+        for (encoder, critic), (_, flops, n_params) in built.items():
             self.rows[encoder, critic] = {
                 "encoder": encoder,
                 "critic": critic,
                 "params": n_params,
-                "ms_per_step": 1e3 * seconds,
-                "ms_per_step_min": 1e3 * fastest,
+                "ms_per_step": 1e3 * statistics.median(samples[encoder, critic]),
+                "ms_per_step_min": 1e3 * min(samples[encoder, critic]),
                 "gflop_per_step": flops / 1e9,
             }
+
+    def measure(self, encoder: str, critic: str) -> dict:
+        self.measure_interleaved([(encoder, critic)])
         return self.rows[encoder, critic]
 
     def ms(self, encoder: str, critic: str) -> float:
@@ -213,6 +233,7 @@ def step_table(times: StepTimes, roof: float) -> dict:
     print(header)
     print("-" * len(header))
     rows = []
+    times.measure_interleaved([(encoder, critic) for encoder in ENCODERS for critic in CRITICS])
     for encoder in ENCODERS:
         for critic in CRITICS:
             row = times.measure(encoder, critic)
