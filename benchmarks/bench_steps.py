@@ -297,18 +297,18 @@ def _variant_step(encoder: str, channels_last=False, onednn=True, fused=True):
 
 
 def kernel_choices(warmup: int, reps: int, budget: float, rounds: int) -> list[dict]:
-    """ms/step (bilinear critic) of each default kernel choice and its alternatives, interleaved
-    over ``rounds`` rounds (median of the rounds' medians), so that a change in the machine's load
+    """ms/step (bilinear critic; the median of all timed steps) of each default kernel choice and
+    its alternatives, timed in ``rounds`` interleaved rounds so that a change in the machine's load
     hits every variant alike."""
     out = []
     for encoder, compared, variants in KERNEL_CHOICES:
-        times: dict[str, list[float]] = {name: [] for name in variants}
+        steps = {name: _variant_step(encoder, **options) for name, options in variants.items()}
+        samples: dict[str, list[float]] = {name: [] for name in variants}
         for _ in range(rounds):
-            for name, options in variants.items():
-                seconds, _ = time_step(_variant_step(encoder, **options), warmup, reps, budget)
-                times[name].append(seconds)
-        default = statistics.median(next(iter(times.values())))
-        for name, values in times.items():
+            for name, step in steps.items():
+                samples[name] += time_steps(step, warmup, reps, budget)
+        default = statistics.median(next(iter(samples.values())))
+        for name, values in samples.items():
             ms = 1e3 * statistics.median(values)
             out.append(
                 {"encoder": encoder, "compared": compared, "variant": name, "ms_per_step": ms}
@@ -317,6 +317,7 @@ def kernel_choices(warmup: int, reps: int, budget: float, rounds: int) -> list[d
                 f"  {encoder:<8} {compared:<19} {name:<30} {ms:>8.1f} ms  "
                 f"{statistics.median(values) / default:>5.2f}× the default"
             )
+        del steps
     return out
 
 
@@ -631,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
         report["steps"] = step_table(times, roof)
     if "kernels" in sections:
         print("\nkernel choices (bilinear critic; median over interleaved rounds):")
-        report["kernels"] = kernel_choices(warmup, max(reps // 3, 5), budget / 3, rounds=3)
+        report["kernels"] = kernel_choices(warmup, max(reps // 5, 3), budget / 5, rounds=5)
     if "eval" in sections:
         print("\nevaluation overhead of `paper`-profile runs (target ≤ 10 %):")
         parts = evaluation_parts(args.quick)
