@@ -500,3 +500,22 @@ def test_make_adam_falls_back_to_the_loop_where_the_fused_kernel_is_refused(monk
         opt = optim.make_adam([torch.nn.Parameter(torch.zeros(3))], 1e-3)
     assert not opt.param_groups[0]["fused"]
     assert optim.adam_kernel() == "per-parameter loop"
+
+
+def test_fused_adam_updates_equal_the_loop_to_float_rounding():
+    """200 updates of the same tensor with the same gradients (some large, some 1e-3 times
+    smaller): PyTorch's fused kernel and its per-parameter loop differ by rounding only."""
+    torch.manual_seed(0)
+    start = torch.randn(300, 392)
+    fused, loop = torch.nn.Parameter(start.clone()), torch.nn.Parameter(start.clone())
+    opts = [
+        torch.optim.Adam([fused], lr=1e-3, eps=1e-7, fused=True),
+        torch.optim.Adam([loop], lr=1e-3, eps=1e-7, foreach=False),
+    ]
+    for t in range(200):
+        grad = torch.randn_like(start) * (1e-3 if t % 2 else 1.0)
+        fused.grad, loop.grad = grad.clone(), grad.clone()
+        for opt in opts:
+            opt.step()
+    assert not torch.equal(fused, start)
+    torch.testing.assert_close(fused, loop, rtol=0, atol=5e-7)

@@ -3,12 +3,12 @@ r"""Adam as the official code ran it: the optimiser every trainer builds through
 **Fused update.** By default :func:`make_adam` asks PyTorch for its fused Adam kernel
 (``fused=True``), which updates every parameter in one pass over memory instead of a handful of
 elementwise passes per parameter tensor. The update is the same formula; results agree with the
-per-parameter loop up to float rounding (one unit in the last place per step in our tests). It
-matters where Adam's memory traffic is a large part of a step: measured on one CPU thread, the paper's
-RealNVP step went from 348 to 268 ms and the MLP + bilinear step from 5.4 to 4.1 ms
-(``benchmarks/results/``). ``MI_TUTORIAL_FUSED_ADAM=0`` restores the loop, which made every stored run
-without ``machine.adam_kernel`` in its provenance; where the fused kernel is unavailable (PyTorch
-< 2.4 on a CPU), the loop is used with a ``RuntimeWarning``.
+per-parameter loop up to float rounding (``tests/test_train.py``). It
+matters where Adam's memory traffic is a large part of a step: on our 2-core machine the loop made
+the paper's RealNVP and MLP steps about 1.3× slower (``make bench``, its kernel section).
+``MI_TUTORIAL_FUSED_ADAM=0`` restores the loop, which made every stored run without
+``machine.adam_kernel`` in its provenance; where the fused kernel is unavailable (PyTorch < 2.4 on a
+CPU), the loop is used with a ``RuntimeWarning``.
 """
 
 from __future__ import annotations
